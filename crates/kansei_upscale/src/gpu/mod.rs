@@ -1,0 +1,24 @@
+//! The GPU compute harness: a device/queue context, embedded-WGSL compute kernels, and buffer
+//! and texture helpers that move data to and from the GPU.
+//!
+//! Everything that can go wrong returns a [`GpuError`]: sizes are checked against the device's
+//! limits before wgpu is called, and the wgpu calls themselves run inside error scopes
+//! ([`GpuContext::capture_errors`]) so validation errors become values instead of panics.
+//!
+//! Shaders live in the repository's `shaders/` folder and are embedded with `include_str!` by the
+//! code that uses them; nothing is read from disk at run time.
+
+mod buffer;
+mod context;
+mod error;
+mod kernel;
+mod texture;
+
+pub use buffer::{create_buffer, create_buffer_init, read_buffer, read_buffer_bytes};
+pub use context::GpuContext;
+pub use error::{GpuError, NO_ADAPTER_FIX};
+pub use kernel::{BindingKind, ComputeKernel, KernelDescriptor, WORKGROUP_SIZE_2D, workgroups_2d};
+pub use texture::{
+    RGBA32F, check_texture_size, create_texture_2d, padded_bytes_per_row, read_image,
+    read_texture_bytes, strip_row_padding, upload_image,
+};

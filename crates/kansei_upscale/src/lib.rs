@@ -1,0 +1,38 @@
+//! Kansei's upscaler core: engine-agnostic wgpu compute code for resampling and (later) neural
+//! upscaling of game frames.
+//!
+//! Nothing in this crate's core depends on Bevy. It works on any `wgpu::Device` and
+//! `wgpu::Queue`: its own headless one for tests and tools ([`GpuContext::new_headless`]), or the
+//! renderer's, handed in through [`GpuContext::from_parts`].
+//!
+//! - [`gpu`]: the compute harness (device context, embedded-WGSL kernels, buffer and texture
+//!   upload/read-back, wgpu errors as [`GpuError`] values).
+//! - [`resample`]: bilinear and bicubic resampling, a CPU reference and a GPU implementation
+//!   that match to float rounding.
+//! - [`image`]: [`ImageF32`], the CPU-side RGBA `f32` image both use.
+//!
+//! # Usage
+//!
+//! ```no_run
+//! use kansei_upscale::{GpuContext, GpuResampler, ImageF32, ResampleFilter};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // Any adapter works, including Mesa's software `llvmpipe`.
+//! let ctx = GpuContext::new_headless()?;
+//! // Build once: compiling the pipeline is the slow part.
+//! let resampler = GpuResampler::new(&ctx)?;
+//!
+//! let frame = ImageF32::from_fn(320, 180, |x, y| [x as f32 / 320.0, y as f32 / 180.0, 0.5, 1.0])?;
+//! let upscaled = resampler.resample(&ctx, &frame, 1280, 720, ResampleFilter::Bicubic)?;
+//! assert_eq!((upscaled.width(), upscaled.height()), (1280, 720));
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod gpu;
+pub mod image;
+pub mod resample;
+
+pub use gpu::{GpuContext, GpuError};
+pub use image::{ImageError, ImageF32};
+pub use resample::{GpuResampler, ResampleError, ResampleFilter, resample_cpu};

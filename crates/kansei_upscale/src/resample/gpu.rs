@@ -1,0 +1,280 @@
+//! [`GpuResampler`]: `shaders/resample.wgsl` behind a small Rust API.
+
+use bytemuck::{Pod, Zeroable};
+
+use super::{ResampleError, ResampleFilter};
+use crate::gpu::{
+    BindingKind, ComputeKernel, GpuContext, GpuError, KernelDescriptor, RGBA32F,
+    create_buffer_init, create_texture_2d, read_image, upload_image, workgroups_2d,
+};
+use crate::image::ImageF32;
+
+/// The resample shader, embedded at compile time from the repository's `shaders/` folder.
+pub const RESAMPLE_WGSL: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shaders/resample.wgsl"
+));
+
+const LABEL: &str = "kansei:resample";
+
+/// Bind group of `resample.wgsl`, in `@binding` order.
+const BINDINGS: [BindingKind; 3] = [
+    // @binding(0) var<uniform> params: ResampleParams;
+    BindingKind::Uniform,
+    // @binding(1) var source: texture_2d<f32>;
+    BindingKind::Texture2d,
+    // @binding(2) var destination: texture_storage_2d<rgba32float, write>;
+    BindingKind::StorageTexture2d {
+        format: RGBA32F,
+        access: wgpu::StorageTextureAccess::WriteOnly,
+    },
+];
+
+/// Uniform block of `resample.wgsl`. Mirrors, field for field:
+///
+/// ```wgsl
+/// struct ResampleParams {
+///     in_size: vec2<u32>,
+///     out_size: vec2<u32>,
+///     filter_id: u32,
+///     _pad0: u32,
+///     _pad1: u32,
+///     _pad2: u32,
+/// }
+/// ```
+///
+/// Padded to 32 bytes so the uniform's size is a multiple of 16 on every backend.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Pod, Zeroable)]
+pub struct GpuResampleParams {
+    /// Source `[width, height]`; must equal the bound source texture's size.
+    pub in_size: [u32; 2],
+    /// Output `[width, height]`; must equal the bound destination texture's size.
+    pub out_size: [u32; 2],
+    /// [`ResampleFilter::gpu_id`].
+    pub filter_id: u32,
+    pad: [u32; 3],
+}
+
+const _: () = assert!(size_of::<GpuResampleParams>() == 32);
+
+impl GpuResampleParams {
+    /// Parameters for resampling `in_size` to `out_size` with `filter`.
+    pub fn new(in_size: [u32; 2], out_size: [u32; 2], filter: ResampleFilter) -> Self {
+        Self {
+            in_size,
+            out_size,
+            filter_id: filter.gpu_id(),
+            pad: [0; 3],
+        }
+    }
+
+    /// Checks what the shader relies on: non-empty sizes and no `u32` overflow in its
+    /// coordinate maths.
+    pub fn validate(&self) -> Result<(), ResampleError> {
+        let [out_w, out_h] = self.out_size;
+        if out_w == 0 || out_h == 0 {
+            return Err(ResampleError::EmptyOutput {
+                width: out_w,
+                height: out_h,
+            });
+        }
+        for (input, output) in self.in_size.into_iter().zip(self.out_size) {
+            // The largest product the shader forms is (2 * (output - 1) + 1) * input.
+            let largest = (2 * u64::from(output) - 1) * u64::from(input);
+            if largest > u64::from(u32::MAX) {
+                return Err(ResampleError::AxisTooLong { input, output });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Resamples images on the GPU with `shaders/resample.wgsl`.
+///
+/// Building the pipeline is the expensive part (seconds on a software adapter), so make one
+/// `GpuResampler` per device and reuse it.
+#[derive(Debug, Clone)]
+pub struct GpuResampler {
+    kernel: ComputeKernel,
+}
+
+impl GpuResampler {
+    /// Compiles the shader and builds the pipeline on `ctx`'s device.
+    pub fn new(ctx: &GpuContext) -> Result<Self, GpuError> {
+        let kernel = ComputeKernel::new(
+            ctx,
+            &KernelDescriptor {
+                label: LABEL,
+                wgsl: RESAMPLE_WGSL,
+                entry_point: "resample",
+                bindings: &BINDINGS,
+            },
+        )?;
+        Ok(Self { kernel })
+    }
+
+    /// Uploads `input`, resamples it to `out_width x out_height` with `filter`, and reads the
+    /// result back. Blocks until the GPU is done.
+    pub fn resample(
+        &self,
+        ctx: &GpuContext,
+        input: &ImageF32,
+        out_width: u32,
+        out_height: u32,
+        filter: ResampleFilter,
+    ) -> Result<ImageF32, ResampleError> {
+        let params = GpuResampleParams::new(
+            [input.width(), input.height()],
+            [out_width, out_height],
+            filter,
+        );
+        params.validate()?;
+        let source = upload_image(
+            ctx,
+            &format!("{LABEL}:source"),
+            input,
+            wgpu::TextureUsages::TEXTURE_BINDING,
+        )?;
+        let destination = create_texture_2d(
+            ctx,
+            &format!("{LABEL}:destination"),
+            out_width,
+            out_height,
+            RGBA32F,
+            wgpu::TextureUsages::STORAGE_BINDING | wgpu::TextureUsages::COPY_SRC,
+        )?;
+        let source_view = source.create_view(&wgpu::TextureViewDescriptor::default());
+        let destination_view = destination.create_view(&wgpu::TextureViewDescriptor::default());
+        let uniform = self.params_buffer(ctx, &params)?;
+        self.kernel.dispatch(
+            ctx,
+            &[
+                uniform.as_entire_binding(),
+                wgpu::BindingResource::TextureView(&source_view),
+                wgpu::BindingResource::TextureView(&destination_view),
+            ],
+            workgroups_2d(out_width, out_height),
+        )?;
+        Ok(read_image(ctx, &destination)?)
+    }
+
+    /// Records a resample from `source` (an `rgba32float` view bound as `texture_2d<f32>`) into
+    /// `destination` (an `rgba32float` storage view) into `encoder`, for callers that manage
+    /// their own textures and submission (such as a render graph node).
+    ///
+    /// `params` must describe the two views' sizes; the views themselves are not inspected.
+    pub fn encode(
+        &self,
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        source: &wgpu::TextureView,
+        destination: &wgpu::TextureView,
+        params: &GpuResampleParams,
+    ) -> Result<(), ResampleError> {
+        params.validate()?;
+        let uniform = self.params_buffer(ctx, params)?;
+        let bind_group = self.kernel.bind_group(
+            ctx,
+            &[
+                uniform.as_entire_binding(),
+                wgpu::BindingResource::TextureView(source),
+                wgpu::BindingResource::TextureView(destination),
+            ],
+        )?;
+        let [out_width, out_height] = params.out_size;
+        self.kernel
+            .encode(encoder, &bind_group, workgroups_2d(out_width, out_height));
+        Ok(())
+    }
+
+    fn params_buffer(
+        &self,
+        ctx: &GpuContext,
+        params: &GpuResampleParams,
+    ) -> Result<wgpu::Buffer, GpuError> {
+        create_buffer_init(
+            ctx,
+            &format!("{}:params", self.kernel.label()),
+            std::slice::from_ref(params),
+            wgpu::BufferUsages::UNIFORM,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wgpu::naga;
+
+    /// Finds the struct named `name` in the parsed shader.
+    fn wgsl_struct(module: &naga::Module, name: &str) -> Option<(Vec<(String, u32)>, u32)> {
+        module.types.iter().find_map(|(_, ty)| match &ty.inner {
+            naga::TypeInner::Struct { members, span } if ty.name.as_deref() == Some(name) => {
+                let fields = members
+                    .iter()
+                    .map(|m| (m.name.clone().unwrap_or_default(), m.offset))
+                    .collect();
+                Some((fields, *span))
+            }
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn shader_is_valid_wgsl() -> Result<(), Box<dyn std::error::Error>> {
+        let module = naga::front::wgsl::parse_str(RESAMPLE_WGSL)
+            .map_err(|e| e.emit_to_string(RESAMPLE_WGSL))?;
+        naga::valid::Validator::new(
+            naga::valid::ValidationFlags::all(),
+            naga::valid::Capabilities::empty(),
+        )
+        .validate(&module)
+        .map_err(|e| format!("{e:?}"))?;
+        Ok(())
+    }
+
+    #[test]
+    fn params_layout_matches_the_shader() -> Result<(), Box<dyn std::error::Error>> {
+        let module = naga::front::wgsl::parse_str(RESAMPLE_WGSL)
+            .map_err(|e| e.emit_to_string(RESAMPLE_WGSL))?;
+        let (fields, span) =
+            wgsl_struct(&module, "ResampleParams").ok_or("no ResampleParams in the shader")?;
+        assert_eq!(span as usize, size_of::<GpuResampleParams>());
+        let offsets: Vec<(&str, u32)> = fields.iter().map(|(n, o)| (n.as_str(), *o)).collect();
+        assert_eq!(
+            offsets[..3],
+            [("in_size", 0), ("out_size", 8), ("filter_id", 16)]
+        );
+        assert_eq!(
+            std::mem::offset_of!(GpuResampleParams, filter_id),
+            16,
+            "Rust mirror must put filter_id where WGSL does"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn filter_ids_match_the_shader_constants() {
+        assert!(RESAMPLE_WGSL.contains("const FILTER_BILINEAR: u32 = 0u;"));
+        assert!(RESAMPLE_WGSL.contains("const FILTER_BICUBIC: u32 = 1u;"));
+        assert_eq!(ResampleFilter::Bilinear.gpu_id(), 0);
+        assert_eq!(ResampleFilter::Bicubic.gpu_id(), 1);
+    }
+
+    #[test]
+    fn params_validation() {
+        let ok = GpuResampleParams::new([97, 61], [7, 513], ResampleFilter::Bilinear);
+        assert!(ok.validate().is_ok());
+        let empty = GpuResampleParams::new([97, 61], [0, 513], ResampleFilter::Bilinear);
+        assert!(matches!(
+            empty.validate(),
+            Err(ResampleError::EmptyOutput { .. })
+        ));
+        let huge = GpuResampleParams::new([70_000, 1], [70_000, 1], ResampleFilter::Bicubic);
+        assert!(matches!(
+            huge.validate(),
+            Err(ResampleError::AxisTooLong { .. })
+        ));
+    }
+}

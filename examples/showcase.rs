@@ -1,0 +1,168 @@
+//! Kansei's showcase: one 3D scene that each Kansei plugin joins as it lands.
+//!
+//! Today it is the stage: a lit, shadowed scene with moving objects (motion and fine detail are
+//! what an upscaler must reconstruct, and what NPCs will later walk through), with
+//! [`KanseiPlugins`] added as a game would add it.
+//!
+//! ```text
+//! cargo run --example showcase
+//! ```
+//!
+//! Non-interactive run (what `scripts/test` does): render 60 frames, save a screenshot, exit.
+//!
+//! ```text
+//! KANSEI_CAPTURE=screenshots/showcase.png xvfb-run -a cargo run --example showcase
+//! ```
+
+#[path = "support/capture.rs"]
+mod capture;
+
+use std::f32::consts::{FRAC_PI_4, TAU};
+
+use bevy::{light::CascadeShadowConfigBuilder, prelude::*};
+use bevy_kansei::KanseiPlugins;
+
+fn main() -> AppExit {
+    let capture = capture::CaptureSettings::from_env();
+    let mut app = App::new();
+    app.add_plugins((
+        capture::default_plugins("Kansei showcase", capture.as_ref()),
+        KanseiPlugins,
+    ))
+    .insert_resource(ClearColor(Color::srgb(0.46, 0.62, 0.80)))
+    .add_systems(Startup, spawn_scene)
+    .add_systems(Update, (orbit, spin));
+    if let Some(capture) = capture {
+        app.add_plugins(capture::CapturePlugin(capture));
+    }
+    app.run()
+}
+
+/// Objects that circle the centre of the stage.
+#[derive(Component)]
+struct Orbit {
+    radius: f32,
+    /// Radians per second.
+    speed: f32,
+    phase: f32,
+}
+
+/// Objects that turn in place.
+#[derive(Component)]
+struct Spin(Vec3);
+
+fn spawn_scene(
+    mut commands: Commands,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+) {
+    commands.spawn((
+        Camera3d::default(),
+        Transform::from_xyz(-7.0, 5.0, 9.0).looking_at(Vec3::new(0.0, 0.8, 0.0), Vec3::Y),
+    ));
+    commands.spawn((
+        DirectionalLight {
+            illuminance: 9_000.0,
+            shadow_maps_enabled: true,
+            ..default()
+        },
+        Transform::from_rotation(Quat::from_euler(EulerRot::ZYX, 0.0, 0.9, -0.9)),
+        CascadeShadowConfigBuilder {
+            maximum_distance: 30.0,
+            ..default()
+        }
+        .build(),
+    ));
+
+    // Ground: a checkerboard of tiles, the kind of high-frequency detail upscalers are judged on.
+    let tile = meshes.add(Cuboid::new(1.0, 0.1, 1.0));
+    let light_tile = materials.add(Color::srgb(0.82, 0.80, 0.74));
+    let dark_tile = materials.add(Color::srgb(0.28, 0.30, 0.34));
+    for x in -6..=6 {
+        for z in -6..=6 {
+            let material = if (x + z) % 2 == 0 {
+                light_tile.clone()
+            } else {
+                dark_tile.clone()
+            };
+            commands.spawn((
+                Mesh3d(tile.clone()),
+                MeshMaterial3d(material),
+                Transform::from_xyz(x as f32, -0.05, z as f32),
+            ));
+        }
+    }
+
+    // Centre piece: a metallic sphere on a plinth.
+    commands.spawn((
+        Mesh3d(meshes.add(Cylinder::new(0.9, 0.6))),
+        MeshMaterial3d(materials.add(Color::srgb(0.55, 0.55, 0.58))),
+        Transform::from_xyz(0.0, 0.3, 0.0),
+    ));
+    commands.spawn((
+        Mesh3d(meshes.add(Sphere::new(0.7).mesh().uv(48, 32))),
+        MeshMaterial3d(materials.add(StandardMaterial {
+            base_color: Color::srgb(0.95, 0.78, 0.35),
+            metallic: 0.9,
+            perceptual_roughness: 0.25,
+            ..default()
+        })),
+        Transform::from_xyz(0.0, 1.3, 0.0),
+    ));
+
+    // A ring of coloured shapes that orbit and spin: motion for temporal reconstruction.
+    let shapes: [Handle<Mesh>; 3] = [
+        meshes.add(Cuboid::new(0.7, 0.7, 0.7)),
+        meshes.add(Torus::new(0.2, 0.4)),
+        meshes.add(Capsule3d::new(0.25, 0.6)),
+    ];
+    let count = 9;
+    for i in 0..count {
+        let hue = 360.0 * i as f32 / count as f32;
+        commands.spawn((
+            Mesh3d(shapes[i % shapes.len()].clone()),
+            MeshMaterial3d(materials.add(StandardMaterial {
+                base_color: Color::hsl(hue, 0.75, 0.55),
+                perceptual_roughness: 0.45,
+                ..default()
+            })),
+            Transform::from_xyz(0.0, 0.6, 0.0),
+            Orbit {
+                radius: 3.6,
+                speed: 0.35,
+                phase: TAU * i as f32 / count as f32,
+            },
+            Spin(Vec3::new(0.6, 1.1, 0.0)),
+        ));
+    }
+
+    // Pillars at the corners give long shadows and thin vertical edges.
+    for (x, z) in [(-5.0, -5.0), (5.0, -5.0), (-5.0, 5.0), (5.0, 5.0)] {
+        commands.spawn((
+            Mesh3d(meshes.add(Cuboid::new(0.35, 3.0, 0.35))),
+            MeshMaterial3d(materials.add(Color::srgb(0.70, 0.66, 0.60))),
+            Transform::from_xyz(x, 1.5, z).with_rotation(Quat::from_rotation_y(FRAC_PI_4)),
+        ));
+    }
+}
+
+fn orbit(time: Res<Time>, mut objects: Query<(&Orbit, &mut Transform)>) {
+    let t = time.elapsed_secs();
+    for (orbit, mut transform) in &mut objects {
+        let angle = orbit.phase + orbit.speed * t;
+        transform.translation.x = orbit.radius * angle.cos();
+        transform.translation.z = orbit.radius * angle.sin();
+    }
+}
+
+fn spin(time: Res<Time>, mut objects: Query<(&Spin, &mut Transform)>) {
+    let dt = time.delta_secs();
+    for (spin, mut transform) in &mut objects {
+        transform.rotate(Quat::from_euler(
+            EulerRot::XYZ,
+            spin.0.x * dt,
+            spin.0.y * dt,
+            spin.0.z * dt,
+        ));
+    }
+}

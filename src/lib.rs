@@ -1,0 +1,58 @@
+//! # Kansei: on-device AI plugins for Bevy
+//!
+//! `bevy_kansei` is the facade over Kansei's capability crates. Each capability has an
+//! engine-agnostic core (plain Rust, wgpu or candle, testable without Bevy) and a thin Bevy
+//! plugin on top; this crate re-exports them under short names and bundles the plugins into
+//! [`KanseiPlugins`].
+//!
+//! | module | crate | what it does |
+//! |---|---|---|
+//! | [`nn`] | `kansei_nn` | model files: safetensors weights with RON model cards, validated loading, atomic saving, training helpers |
+//! | [`upscale`] | `kansei_upscale` | neural upscaling in WGSL compute; today the GPU harness and the classical resamplers |
+//! | [`player`] | `kansei_player` | the player model fed by gameplay telemetry (not built yet) |
+//! | [`difficulty`] | `kansei_difficulty` | adaptive difficulty in the flow channel (not built yet) |
+//! | [`recommend`] | `kansei_recommend` | on-device recommendations (not built yet) |
+//! | [`npc`] | `kansei_npc` | NPC decision making, perception, steering (not built yet) |
+//!
+//! Everything runs on the player's device: no crate in Kansei opens a network connection.
+//!
+//! # Usage
+//!
+//! 1. Add Bevy and `bevy_kansei` to your game.
+//! 2. Add [`KanseiPlugins`] next to `DefaultPlugins`:
+//!
+//! ```
+//! use bevy::prelude::*;
+//! use bevy_kansei::KanseiPlugins;
+//!
+//! let mut app = App::new();
+//! app.add_plugins((MinimalPlugins, KanseiPlugins));
+//! ```
+//!
+//! 3. Switch individual features on with their components and resources, documented in each
+//!    module.
+
+pub use kansei_difficulty as difficulty;
+pub use kansei_nn as nn;
+pub use kansei_npc as npc;
+pub use kansei_player as player;
+pub use kansei_recommend as recommend;
+pub use kansei_upscale as upscale;
+
+use bevy::app::{PluginGroup, PluginGroupBuilder};
+
+/// Every Kansei plugin, in the order they depend on each other.
+///
+/// Individual plugins can be configured or disabled the usual Bevy way
+/// (`KanseiPlugins.set(..)`, `KanseiPlugins.build().disable::<..>()`).
+///
+/// As of this version no capability ships a Bevy plugin yet (see the table in the crate docs),
+/// so the group is empty: adding it is harmless, and games that add it now pick up each plugin
+/// as it lands without code changes.
+pub struct KanseiPlugins;
+
+impl PluginGroup for KanseiPlugins {
+    fn build(self) -> PluginGroupBuilder {
+        PluginGroupBuilder::start::<Self>()
+    }
+}
