@@ -86,7 +86,19 @@ fn headless_render_of_a_lit_cube() {
              adapter; install mesa-vulkan-drivers for the software one)"
         );
     };
-    println!("headless render: captured {WIDTH}x{HEIGHT} after {frames} frames");
+    // Kept for a person to look at when an assertion below fails.
+    let saved = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("headless_render.png");
+    image
+        .clone()
+        .try_into_dynamic()
+        .expect("an sRGB RGBA8 image converts")
+        .to_rgb8()
+        .save(&saved)
+        .expect("the test's temporary folder is writable");
+    println!(
+        "headless render: captured {WIDTH}x{HEIGHT} after {frames} frames, saved to {}",
+        saved.display()
+    );
 
     assert_eq!(image.width(), WIDTH);
     assert_eq!(image.height(), HEIGHT);
@@ -100,7 +112,12 @@ fn headless_render_of_a_lit_cube() {
     };
 
     // Corners: nothing but the clear colour (allowing one step of rounding).
-    for (x, y) in [(0, 0), (WIDTH - 1, 0), (0, HEIGHT - 1), (WIDTH - 1, HEIGHT - 1)] {
+    for (x, y) in [
+        (0, 0),
+        (WIDTH - 1, 0),
+        (0, HEIGHT - 1),
+        (WIDTH - 1, HEIGHT - 1),
+    ] {
         let c = pixel(x, y);
         for (got, want) in c.iter().zip(CLEAR_SRGB) {
             assert!(
@@ -137,8 +154,7 @@ fn spawn_scene(
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
 ) {
-    let mut target =
-        Image::new_target_texture(WIDTH, HEIGHT, TextureFormat::Rgba8UnormSrgb, None);
+    let mut target = Image::new_target_texture(WIDTH, HEIGHT, TextureFormat::Rgba8UnormSrgb, None);
     target.texture_descriptor.usage |= bevy::render::render_resource::TextureUsages::COPY_SRC;
     let target = images.add(target);
 
@@ -190,9 +206,9 @@ fn request_screenshot_once(
     let Ok(RenderTarget::Image(target)) = targets.single() else {
         panic!("the scene has exactly one camera, rendering into an image");
     };
-    commands.spawn(Screenshot::image(target.handle.clone())).observe(
-        |captured: On<ScreenshotCaptured>, store: Res<Captured>| {
+    commands
+        .spawn(Screenshot::image(target.handle.clone()))
+        .observe(|captured: On<ScreenshotCaptured>, store: Res<Captured>| {
             *store.0.lock().expect("capture lock poisoned") = Some(captured.image.clone());
-        },
-    );
+        });
 }

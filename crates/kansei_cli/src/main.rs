@@ -1,1 +1,44 @@
-fn main() {}
+//! `kansei`: Kansei's command line for offline work.
+//!
+//! Every figure Kansei publishes (quality, speed, hit rates) is produced by one `kansei` command,
+//! so anyone can reproduce it. Training, evaluation and benchmark commands join as each
+//! capability lands; today it checks model files.
+//!
+//! ```text
+//! kansei model check assets/models/NAME.safetensors
+//! ```
+
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Kansei: on-device AI for Bevy games. Offline tools: model files, training, evaluation.
+#[derive(Parser, Debug)]
+#[command(name = "kansei", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Model files: safetensors weights with their RON model cards.
+    #[command(subcommand)]
+    Model(commands::model::ModelCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Model(command) => commands::model::run(&command),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("kansei: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -4,12 +4,16 @@
 //! The card deliberately does not list the weight tensors: the code that builds the network is the
 //! source of truth for those (see [`crate::ExpectedTensors`]), and a second list could only drift.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use candle_core::DType;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ModelError;
+
+/// Largest card file accepted.
+const MAX_CARD_BYTES: u64 = 1024 * 1024;
 
 /// The file-name suffix of a card: `foo.safetensors` has its card at `foo.model.ron`.
 pub const CARD_SUFFIX: &str = "model.ron";
@@ -171,11 +175,14 @@ impl ModelCard {
     /// [`ModelError::MalformedCard`] with the line and column of the first syntax or schema error,
     /// or [`ModelError::InvalidCard`] when the card parses but is unusable.
     pub fn from_ron(text: &str, path: &Path) -> Result<Self, ModelError> {
-        let card: Self = ron::from_str(text).map_err(|err| ModelError::MalformedCard {
-            path: path.to_path_buf(),
-            line: err.span.start.line,
-            column: err.span.start.col,
-            message: err.code.to_string(),
+        let card: Self = ron::from_str(text).map_err(|err| {
+            let (line, column) = skip_blanks(text, &err.span);
+            ModelError::MalformedCard {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message: err.code.to_string(),
+            }
         })?;
         card.validate(path)?;
         Ok(card)
@@ -189,10 +196,11 @@ impl ModelCard {
     /// `path` only labels the error.
     pub fn to_ron(&self, path: &Path) -> Result<String, ModelError> {
         let config = ron::ser::PrettyConfig::new().struct_names(true);
-        let mut text = ron::ser::to_string_pretty(self, config).map_err(|err| ModelError::Encode {
-            path: path.to_path_buf(),
-            reason: err.to_string(),
-        })?;
+        let mut text =
+            ron::ser::to_string_pretty(self, config).map_err(|err| ModelError::Encode {
+                path: path.to_path_buf(),
+                reason: err.to_string(),
+            })?;
         text.push('\n');
         Ok(text)
     }
@@ -204,7 +212,20 @@ impl ModelCard {
     /// [`ModelError::Io`] if the file cannot be read, otherwise as [`ModelCard::from_ron`].
     pub fn read(path: impl AsRef<Path>) -> Result<Self, ModelError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|err| ModelError::io("read", path, err))?;
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .map_err(|err| ModelError::io("open", path, err))?
+            // Cards are a few KiB; a bounded read keeps a wrong path (a device file, a huge
+            // binary) from exhausting memory.
+            .take(MAX_CARD_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|err| ModelError::io("read", path, err))?;
+        if bytes.len() as u64 > MAX_CARD_BYTES {
+            return Err(ModelError::InvalidCard {
+                path: path.to_path_buf(),
+                reason: format!("larger than {MAX_CARD_BYTES} bytes; a card is a short text file"),
+            });
+        }
         let text = std::str::from_utf8(&bytes).map_err(|err| {
             let (line, column) = line_and_column(&bytes[..err.valid_up_to()]);
             ModelError::MalformedCard {
@@ -234,7 +255,9 @@ impl ModelCard {
             return Err(invalid("`version` is empty"));
         }
         if !self.training.wall_time_s.is_finite() || self.training.wall_time_s < 0.0 {
-            return Err(invalid("`training.wall_time_s` must be a finite, non-negative number"));
+            return Err(invalid(
+                "`training.wall_time_s` must be a finite, non-negative number",
+            ));
         }
         Ok(())
     }
@@ -251,6 +274,32 @@ pub fn card_path(weights: impl AsRef<Path>) -> PathBuf {
 fn line_and_column(prefix: &[u8]) -> (usize, usize) {
     let text = String::from_utf8_lossy(prefix);
     let line = 1 + text.matches('\n').count();
-    let column = 1 + text.rsplit('\n').next().map_or(0, |last| last.chars().count());
+    let column = 1 + text
+        .rsplit('\n')
+        .next()
+        .map_or(0, |last| last.chars().count());
     (line, column)
+}
+
+/// Where an error span really starts: ron's span for a bad value begins before the whitespace that
+/// precedes it (`version: 1` reports the column of the space), so step over blanks inside the span
+/// to point at the offending token.
+fn skip_blanks(text: &str, span: &ron::error::Span) -> (usize, usize) {
+    let (start, end) = (
+        (span.start.line, span.start.col),
+        (span.end.line, span.end.col),
+    );
+    let (mut line, mut column) = (1, 1);
+    for c in text.chars() {
+        if (line, column) >= start && ((line, column) >= end || !c.is_whitespace()) {
+            return (line, column);
+        }
+        if c == '\n' {
+            line += 1;
+            column = 1;
+        } else {
+            column += 1;
+        }
+    }
+    start
 }

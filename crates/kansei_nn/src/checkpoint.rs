@@ -136,7 +136,10 @@ impl<'p> OpenedCheckpoint<'p> {
             raw.meta(key)
                 .and_then(|value| value.parse().ok())
                 .ok_or_else(|| {
-                    ModelError::bad_weights(path, format!("metadata `{key}` is missing or not a number"))
+                    ModelError::bad_weights(
+                        path,
+                        format!("metadata `{key}` is missing or not a number"),
+                    )
                 })
         };
         let info = CheckpointInfo {
@@ -160,7 +163,10 @@ impl<'p> OpenedCheckpoint<'p> {
         let optimizer_state = weights::to_tensors(path, &state_views, &Device::Cpu)?
             .into_iter()
             .map(|(name, tensor)| {
-                let key = name.strip_prefix(OPTIMIZER_PREFIX).unwrap_or(&name).to_owned();
+                let key = name
+                    .strip_prefix(OPTIMIZER_PREFIX)
+                    .unwrap_or(&name)
+                    .to_owned();
                 (key, tensor)
             })
             .collect();

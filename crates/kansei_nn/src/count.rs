@@ -33,7 +33,12 @@ pub fn linear_macs(in_features: usize, out_features: usize) -> u64 {
 
 /// MACs per output pixel of a 2-D convolution: `kh × kw × (in_channels / groups) ×
 /// out_channels`. `groups` must divide `in_channels` (as candle requires); 0 is treated as 1.
-pub fn conv2d_macs(in_channels: usize, out_channels: usize, kernel: (usize, usize), groups: usize) -> u64 {
+pub fn conv2d_macs(
+    in_channels: usize,
+    out_channels: usize,
+    kernel: (usize, usize),
+    groups: usize,
+) -> u64 {
     let per_group_in = in_channels / groups.max(1);
     (kernel.0 * kernel.1) as u64 * per_group_in as u64 * out_channels as u64
 }
@@ -98,7 +103,12 @@ impl MacCounter {
 
     /// Records a layer doing `macs_per_position` MACs at `positions_per_unit` output positions per
     /// inference unit.
-    pub fn add(&mut self, name: impl Into<String>, macs_per_position: u64, positions_per_unit: f64) -> &mut Self {
+    pub fn add(
+        &mut self,
+        name: impl Into<String>,
+        macs_per_position: u64,
+        positions_per_unit: f64,
+    ) -> &mut Self {
         self.entries.push(MacEntry {
             name: name.into(),
             macs_per_position,
@@ -115,7 +125,11 @@ impl MacCounter {
         out_features: usize,
         positions_per_unit: f64,
     ) -> &mut Self {
-        self.add(name, linear_macs(in_features, out_features), positions_per_unit)
+        self.add(
+            name,
+            linear_macs(in_features, out_features),
+            positions_per_unit,
+        )
     }
 
     /// Records a 2-D convolution (see [`conv2d_macs`]).
@@ -140,11 +154,20 @@ impl MacCounter {
         kernel: (usize, usize),
         positions_per_unit: f64,
     ) -> &mut Self {
-        self.add(name, depthwise_conv2d_macs(channels, kernel), positions_per_unit)
+        self.add(
+            name,
+            depthwise_conv2d_macs(channels, kernel),
+            positions_per_unit,
+        )
     }
 
     /// Records a linear or convolution layer from its weight tensor (see [`weight_macs`]).
-    pub fn weight(&mut self, name: impl Into<String>, weight: &Tensor, positions_per_unit: f64) -> &mut Self {
+    pub fn weight(
+        &mut self,
+        name: impl Into<String>,
+        weight: &Tensor,
+        positions_per_unit: f64,
+    ) -> &mut Self {
         self.add(name, weight_macs(weight), positions_per_unit)
     }
 

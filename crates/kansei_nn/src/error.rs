@@ -341,6 +341,8 @@ pub enum StuckReason {
     ZeroGradient,
     /// The gradient holds NaN or infinite values.
     NonFiniteGradient,
+    /// A real optimizer step left every element of the variable bit-identical.
+    UnchangedAfterStep,
 }
 
 impl fmt::Display for StuckReason {
@@ -349,6 +351,7 @@ impl fmt::Display for StuckReason {
             Self::NoGradient => "no gradient",
             Self::ZeroGradient => "zero gradient",
             Self::NonFiniteGradient => "non-finite gradient",
+            Self::UnchangedAfterStep => "unchanged after one optimizer step",
         })
     }
 }

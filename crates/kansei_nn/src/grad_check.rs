@@ -7,8 +7,8 @@
 
 use std::sync::PoisonError;
 
-use candle_core::{DType, Tensor};
-use candle_nn::VarMap;
+use candle_core::{DType, Tensor, Var};
+use candle_nn::{Optimizer, VarMap};
 
 use crate::error::{StuckReason, StuckVariable, TrainError};
 
@@ -34,17 +34,8 @@ pub fn check_gradient_flow(
 ) -> Result<(), TrainError> {
     let loss = loss_fn()?;
     let grads = loss.backward()?;
-    let mut vars: Vec<_> = {
-        let data = varmap.data().lock().unwrap_or_else(PoisonError::into_inner);
-        data.iter()
-            .filter(|(_, var)| var.dtype().is_float())
-            .map(|(name, var)| (name.clone(), var.clone()))
-            .collect()
-    };
-    vars.sort_by(|a, b| a.0.cmp(&b.0));
-
     let mut stuck = Vec::new();
-    for (name, var) in vars {
+    for (name, var) in float_vars(varmap) {
         let reason = match grads.get(var.as_tensor()) {
             None => Some(StuckReason::NoGradient),
             Some(grad) => classify(grad)?,
@@ -58,6 +49,68 @@ pub fn check_gradient_flow(
     } else {
         Err(TrainError::GradientFlow { stuck })
     }
+}
+
+/// Takes one real step of `optimizer` on the loss and fails with [`TrainError::GradientFlow`]
+/// listing every floating-point variable of `varmap` whose values are bit-identical afterwards
+/// ([`StuckReason::UnchangedAfterStep`]).
+///
+/// This is the literal form of the rule "every trainable variable changes after one optimizer
+/// step", and it exercises the optimizer too (a variable the optimizer was not given is caught
+/// here, not by [`check_gradient_flow`]). It modifies the weights: run it on a fresh model in a
+/// test, and use [`check_gradient_flow`] to diagnose *why* a variable is stuck.
+///
+/// # Errors
+///
+/// [`TrainError::GradientFlow`] as above, or [`TrainError::Candle`] if the loss, the backward
+/// pass or the optimizer step fails.
+pub fn check_step_changes_every_variable<O: Optimizer>(
+    varmap: &VarMap,
+    optimizer: &mut O,
+    loss_fn: impl FnOnce() -> candle_core::Result<Tensor>,
+) -> Result<(), TrainError> {
+    let vars = float_vars(varmap);
+    let before = vars
+        .iter()
+        .map(|(_, var)| var.as_tensor().copy())
+        .collect::<candle_core::Result<Vec<_>>>()?;
+    optimizer.backward_step(&loss_fn()?)?;
+    let mut stuck = Vec::new();
+    for ((name, var), before) in vars.into_iter().zip(before) {
+        // Compare bit patterns, not values: a NaN that stayed NaN has not moved either.
+        let old = before
+            .to_dtype(DType::F64)?
+            .flatten_all()?
+            .to_vec1::<f64>()?;
+        let new = var.to_dtype(DType::F64)?.flatten_all()?.to_vec1::<f64>()?;
+        if old
+            .iter()
+            .zip(&new)
+            .all(|(a, b)| a.to_bits() == b.to_bits())
+        {
+            stuck.push(StuckVariable {
+                name,
+                reason: StuckReason::UnchangedAfterStep,
+            });
+        }
+    }
+    if stuck.is_empty() {
+        Ok(())
+    } else {
+        Err(TrainError::GradientFlow { stuck })
+    }
+}
+
+/// The floating-point variables of `varmap`, sorted by name so reports are stable.
+fn float_vars(varmap: &VarMap) -> Vec<(String, Var)> {
+    let data = varmap.data().lock().unwrap_or_else(PoisonError::into_inner);
+    let mut vars: Vec<_> = data
+        .iter()
+        .filter(|(_, var)| var.dtype().is_float())
+        .map(|(name, var)| (name.clone(), var.clone()))
+        .collect();
+    vars.sort_by(|a, b| a.0.cmp(&b.0));
+    vars
 }
 
 /// `None` when the gradient would move the variable.

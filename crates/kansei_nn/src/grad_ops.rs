@@ -63,7 +63,13 @@ pub fn rms_norm_with_grad(xs: &Tensor, weight: &Tensor, eps: f64) -> Result<Tens
 ///
 /// As [`layer_norm_with_grad`].
 pub fn layer_norm_module_with_grad(norm: &candle_nn::LayerNorm, xs: &Tensor) -> Result<Tensor> {
-    normalize(xs, norm.weight(), norm.bias(), norm.eps(), norm.remove_mean())
+    normalize(
+        xs,
+        norm.weight(),
+        norm.bias(),
+        norm.eps(),
+        norm.remove_mean(),
+    )
 }
 
 /// Nearest-neighbour 2x, 3x, ... upsampling of an `(n, c, h, w)` tensor whose backward adds
@@ -91,7 +97,11 @@ fn normalize(
     remove_mean: bool,
 ) -> Result<Tensor> {
     let hidden = xs.dim(D::Minus1)?;
-    if weight.dims1()? != hidden || bias.map(Tensor::dims1).transpose()?.is_some_and(|b| b != hidden)
+    if weight.dims1()? != hidden
+        || bias
+            .map(Tensor::dims1)
+            .transpose()?
+            .is_some_and(|b| b != hidden)
     {
         candle_core::bail!(
             "normalisation over {hidden} features got weight {:?} and bias {:?}",
@@ -102,7 +112,9 @@ fn normalize(
     let dtype = xs.dtype();
     // Half-precision sums of squares overflow and lose precision; normalise in f32.
     let xs = match dtype {
-        candle_core::DType::F16 | candle_core::DType::BF16 => xs.to_dtype(candle_core::DType::F32)?,
+        candle_core::DType::F16 | candle_core::DType::BF16 => {
+            xs.to_dtype(candle_core::DType::F32)?
+        }
         _ => xs.clone(),
     };
     let xs = if remove_mean {
@@ -131,7 +143,9 @@ mod tests {
     #[test]
     fn replacements_match_candles_fast_kernels() -> Result<()> {
         let dev = Device::Cpu;
-        let xs = Tensor::arange(0f32, 24.0, &dev)?.reshape((2, 3, 4))?.sin()?;
+        let xs = Tensor::arange(0f32, 24.0, &dev)?
+            .reshape((2, 3, 4))?
+            .sin()?;
         let w = Tensor::new(&[1.0f32, 0.5, -2.0, 3.0], &dev)?;
         let b = Tensor::new(&[0.1f32, 0.2, 0.3, 0.4], &dev)?;
         let fast = candle_nn::ops::softmax_last_dim(&xs)?;

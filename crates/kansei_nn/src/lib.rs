@@ -142,8 +142,8 @@ pub use count::{
     tensor_parameter_count, weight_macs,
 };
 pub use error::{ModelError, StuckReason, StuckVariable, TrainError};
-pub use grad_check::check_gradient_flow;
-pub use load::{LoadedModel, load, load_into_varmap};
+pub use grad_check::{check_gradient_flow, check_step_changes_every_variable};
+pub use load::{LoadedModel, check_model, load, load_into_varmap};
 pub use optim::{ResumableAdamW, ResumableOptimizer};
 pub use save::{SaveIo, StdIo, save, save_varmap, save_with, temp_path};
 pub use schedule::LrSchedule;

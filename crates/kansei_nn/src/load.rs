@@ -1,19 +1,5 @@
-//! Validated loading of a model (weights + card).
-//!
-//! Checks run in this order, and the first failure is returned:
-//!
-//! 1. the card parses ([`ModelError::MalformedCard`], [`ModelError::InvalidCard`]);
-//! 2. the weights are a complete safetensors file ([`ModelError::BadWeightsFile`]);
-//! 3. card and weights come from the same save: name, version, checksum
-//!    ([`ModelError::NameMismatch`], [`ModelError::VersionMismatch`],
-//!    [`ModelError::ChecksumMismatch`]);
-//! 4. the tensors match the architecture the code expects, in name order
-//!    ([`ModelError::MissingTensor`], [`ModelError::UnexpectedTensor`],
-//!    [`ModelError::ShapeMismatch`], [`ModelError::DTypeMismatch`]);
-//! 5. the card's parameter count is right ([`ModelError::ParameterCountMismatch`]);
-//! 6. every value is finite ([`ModelError::NonFinite`]).
-//!
-//! Nothing is handed out (and no `VarMap` is modified) unless every check passes.
+//! Validated loading of a model (weights + card). The checks and their order are documented on
+//! [`load()`]; nothing is handed out (and no `VarMap` is modified) unless every check passes.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -51,19 +37,52 @@ impl LoadedModel {
 ///
 /// # Errors
 ///
-/// The first failed check, as listed in the [module docs](self).
+/// The first failed check, in this order:
+///
+/// 1. the card parses ([`ModelError::MalformedCard`], [`ModelError::InvalidCard`]);
+/// 2. the weights are a complete safetensors file ([`ModelError::BadWeightsFile`]);
+/// 3. card and weights come from the same save: name, version, checksum
+///    ([`ModelError::NameMismatch`], [`ModelError::VersionMismatch`],
+///    [`ModelError::ChecksumMismatch`]);
+/// 4. the tensors match the architecture the code expects, in name order
+///    ([`ModelError::MissingTensor`], [`ModelError::UnexpectedTensor`],
+///    [`ModelError::ShapeMismatch`], [`ModelError::DTypeMismatch`]);
+/// 5. the card's parameter count is right ([`ModelError::ParameterCountMismatch`]);
+/// 6. every value is finite ([`ModelError::NonFinite`]).
+///
+/// [`ModelError::Io`] names the file that could not be read.
 pub fn load(
     path: impl AsRef<Path>,
     expected: &ExpectedTensors,
     device: &Device,
 ) -> Result<LoadedModel, ModelError> {
-    let checked = Checked::read(path.as_ref(), expected)?;
+    let checked = Checked::read(path.as_ref(), Some(expected))?;
     let views = checked.raw.views(&checked.weights_path)?;
     let tensors = weights::to_tensors(&checked.weights_path, &views, device)?;
     Ok(LoadedModel {
         card: checked.card,
         tensors,
     })
+}
+
+/// Checks the model at `path` as [`load()`] does, except against an architecture, which only the
+/// model's code knows: card, file integrity, name/version/checksum, parameter count and finite
+/// values. Returns the card and the tensor signatures found, for tools such as
+/// `kansei model check`.
+///
+/// # Errors
+///
+/// As [`load()`], without the architecture checks.
+pub fn check_model(path: impl AsRef<Path>) -> Result<(ModelCard, ExpectedTensors), ModelError> {
+    let checked = Checked::read(path.as_ref(), None)?;
+    let views = checked.raw.views(&checked.weights_path)?;
+    let mut found = ExpectedTensors::new();
+    for (name, view) in &views {
+        let dtype = DType::try_from(view.dtype())
+            .map_err(|source| ModelError::tensor(&checked.weights_path, name, source))?;
+        found.insert(name.clone(), view.shape().to_vec(), dtype);
+    }
+    Ok((checked.card, found))
 }
 
 /// Loads the model at `path` into the existing variables of `varmap` (to resume training or
@@ -75,7 +94,7 @@ pub fn load(
 /// As [`load()`]; on error no variable is modified.
 pub fn load_into_varmap(path: impl AsRef<Path>, varmap: &VarMap) -> Result<ModelCard, ModelError> {
     let expected = ExpectedTensors::from_varmap(varmap);
-    let checked = Checked::read(path.as_ref(), &expected)?;
+    let checked = Checked::read(path.as_ref(), Some(&expected))?;
     let views = checked.raw.views(&checked.weights_path)?;
     set_vars(&checked.weights_path, varmap, &views)?;
     Ok(checked.card)
@@ -99,11 +118,14 @@ pub(crate) fn set_vars(
                 shape: view.shape().to_vec(),
             });
         };
-        let tensor = view.load(var.device()).map_err(|source| ModelError::tensor(path, name, source))?;
+        let tensor = view
+            .load(var.device())
+            .map_err(|source| ModelError::tensor(path, name, source))?;
         updates.push((name, var, tensor));
     }
     for (name, var, tensor) in updates {
-        var.set(&tensor).map_err(|source| ModelError::tensor(path, name, source))?;
+        var.set(&tensor)
+            .map_err(|source| ModelError::tensor(path, name, source))?;
     }
     Ok(())
 }
@@ -116,7 +138,8 @@ struct Checked {
 }
 
 impl Checked {
-    fn read(weights_path: &Path, expected: &ExpectedTensors) -> Result<Self, ModelError> {
+    /// Runs the checks of [`load()`]; the architecture checks only when `expected` is given.
+    fn read(weights_path: &Path, expected: Option<&ExpectedTensors>) -> Result<Self, ModelError> {
         let card_path = card_path(weights_path);
         let card = ModelCard::read(&card_path)?;
         let raw = RawWeights::read(weights_path)?;
@@ -152,7 +175,9 @@ impl Checked {
         }
 
         let views = raw.views(weights_path)?;
-        weights::check_against(weights_path, &views, expected)?;
+        if let Some(expected) = expected {
+            weights::check_against(weights_path, &views, expected)?;
+        }
         let found: u64 = views
             .iter()
             .map(|(_, view)| view.shape().iter().map(|&d| d as u64).product::<u64>())

@@ -54,8 +54,8 @@ impl ResumableOptimizer for SGD {
     }
 }
 
-/// candle's `AdamW` cannot export its moments (see the [module docs](self)): resuming restarts
-/// them, so a resumed run drifts from an uninterrupted one by roughly one learning rate per
+/// candle's `AdamW` keeps its moments and step counter in private fields, so it cannot export
+/// them: resuming restarts them (and the bias correction), so a resumed run drifts from an uninterrupted one by roughly one learning rate per
 /// parameter over the first steps after resuming. Prefer [`ResumableAdamW`].
 impl ResumableOptimizer for AdamW {
     const NAME: &'static str = "candle-adamw";
@@ -192,7 +192,10 @@ impl ResumableOptimizer for ResumableAdamW {
                 .get(key)
                 .ok_or_else(|| candle_core::Error::Msg(format!("AdamW state lacks `{key}`")))
         };
-        let step = get("step")?.to_dtype(DType::I64)?.flatten_all()?.to_vec1::<i64>()?;
+        let step = get("step")?
+            .to_dtype(DType::I64)?
+            .flatten_all()?
+            .to_vec1::<i64>()?;
         let [step] = step.as_slice() else {
             candle_core::bail!("AdamW state `step` must hold one value");
         };
@@ -211,7 +214,9 @@ impl ResumableOptimizer for ResumableAdamW {
                         slot.var.dims()
                     );
                 }
-                tensor.to_dtype(slot.var.dtype())?.to_device(slot.var.device())
+                tensor
+                    .to_dtype(slot.var.dtype())?
+                    .to_device(slot.var.device())
             };
             moments.push((load("m")?, load("v")?));
         }

@@ -179,14 +179,19 @@ pub(crate) fn varmap_tensors(varmap: &VarMap) -> HashMap<String, Tensor> {
 /// A fixed name (rather than a random one) means a crashed save's leftovers are overwritten by the
 /// next save instead of piling up.
 pub fn temp_path(target: &Path) -> PathBuf {
-    let mut name = target.file_name().map_or_else(OsString::new, OsString::from);
+    let mut name = target
+        .file_name()
+        .map_or_else(OsString::new, OsString::from);
     name.push(".tmp");
     target.with_file_name(name)
 }
 
 /// Replaces each target with its bytes: all temporaries are written and synced before the first
 /// rename, and the renames happen in the order given.
-pub(crate) fn replace_files(io: &mut dyn SaveIo, files: &[(&Path, &[u8])]) -> Result<(), ModelError> {
+pub(crate) fn replace_files(
+    io: &mut dyn SaveIo,
+    files: &[(&Path, &[u8])],
+) -> Result<(), ModelError> {
     let temps: Vec<PathBuf> = files.iter().map(|(target, _)| temp_path(target)).collect();
     for (index, ((_, bytes), temp)) in files.iter().zip(&temps).enumerate() {
         if let Err(err) = io.write_synced(temp, bytes) {

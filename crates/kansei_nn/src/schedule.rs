@@ -52,9 +52,9 @@ impl LrSchedule {
     pub fn validate(&self) -> Result<(), String> {
         let rate_ok = |lr: f64| lr.is_finite() && lr >= 0.0;
         match *self {
-            Self::Constant(lr) if !rate_ok(lr) => {
-                Err(format!("learning rate must be finite and non-negative, got {lr}"))
-            }
+            Self::Constant(lr) if !rate_ok(lr) => Err(format!(
+                "learning rate must be finite and non-negative, got {lr}"
+            )),
             Self::Constant(_) => Ok(()),
             Self::CosineWithWarmup {
                 peak,
@@ -63,11 +63,15 @@ impl LrSchedule {
                 total_steps,
             } => {
                 if !rate_ok(peak) || !rate_ok(floor) {
-                    Err(format!("learning rates must be finite and non-negative, got peak {peak}, floor {floor}"))
+                    Err(format!(
+                        "learning rates must be finite and non-negative, got peak {peak}, floor {floor}"
+                    ))
                 } else if floor > peak {
                     Err(format!("floor {floor} is above peak {peak}"))
                 } else if warmup_steps > total_steps {
-                    Err(format!("warm-up ({warmup_steps} steps) is longer than the schedule ({total_steps} steps)"))
+                    Err(format!(
+                        "warm-up ({warmup_steps} steps) is longer than the schedule ({total_steps} steps)"
+                    ))
                 } else {
                     Ok(())
                 }

@@ -29,7 +29,12 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 /// Returns the run's data-sampling generator, seeded with `seed`, after seeding `device`'s own
-/// generator where candle allows it (CUDA and Metal; see the [module docs](self) for the CPU).
+/// generator where candle allows it (CUDA and Metal).
+///
+/// candle 0.11.1 cannot seed its CPU device (`Device::Cpu.set_seed` fails and CPU `randn`/`rand`
+/// draw from the OS-seeded thread generator), so on the CPU only randomness drawn from the
+/// returned generator is reproducible: initialise weights with [`seeded_var_builder`] and sample
+/// with [`randn`], [`uniform`] and [`dropout`] instead of candle's samplers.
 ///
 /// # Errors
 ///
@@ -125,7 +130,13 @@ pub fn dropout<R: Rng + ?Sized>(xs: &Tensor, p: f64, rng: &mut R) -> candle_core
     }
     let keep_scale = 1.0 / (1.0 - p);
     let mask: Vec<f64> = (0..xs.elem_count())
-        .map(|_| if rng.random::<f64>() < p { 0.0 } else { keep_scale })
+        .map(|_| {
+            if rng.random::<f64>() < p {
+                0.0
+            } else {
+                keep_scale
+            }
+        })
         .collect();
     let mask = Tensor::from_vec(mask, xs.shape(), &Device::Cpu)?
         .to_dtype(xs.dtype())?
@@ -140,7 +151,9 @@ const STEP_SALT: u64 = 0x7374_6570; // "step"
 /// Combines two 64-bit values into a well-mixed seed (`SplitMix64`'s finaliser over `a ^ f(b)`), so
 /// nearby inputs such as consecutive steps give unrelated generators.
 pub(crate) fn mix(a: u64, b: u64) -> u64 {
-    let mut z = a ^ b.wrapping_add(0x9E37_79B9_7F4A_7C15).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    let mut z = a ^ b
+        .wrapping_add(0x9E37_79B9_7F4A_7C15)
+        .wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -207,7 +220,11 @@ impl SimpleBackend for SeededVarMap {
         dtype: DType,
         device: &Device,
     ) -> candle_core::Result<Tensor> {
-        let mut data = self.varmap.data().lock().unwrap_or_else(PoisonError::into_inner);
+        let mut data = self
+            .varmap
+            .data()
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if let Some(var) = data.get(name) {
             if var.shape() != &shape {
                 candle_core::bail!(
@@ -224,8 +241,15 @@ impl SimpleBackend for SeededVarMap {
         Ok(tensor)
     }
 
-    fn get_unchecked(&self, name: &str, _dtype: DType, _device: &Device) -> candle_core::Result<Tensor> {
-        candle_core::bail!("`{name}`: a seeded VarMap needs a shape to create a variable; use `get`")
+    fn get_unchecked(
+        &self,
+        name: &str,
+        _dtype: DType,
+        _device: &Device,
+    ) -> candle_core::Result<Tensor> {
+        candle_core::bail!(
+            "`{name}`: a seeded VarMap needs a shape to create a variable; use `get`"
+        )
     }
 
     fn contains_tensor(&self, name: &str) -> bool {

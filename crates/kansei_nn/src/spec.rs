@@ -48,7 +48,8 @@ impl ExpectedTensors {
     /// Adds (or replaces) the tensor `name`.
     pub fn insert(&mut self, name: impl Into<String>, shape: impl Into<Shape>, dtype: DType) {
         let shape = shape.into().dims().to_vec();
-        self.tensors.insert(name.into(), TensorSpec { shape, dtype });
+        self.tensors
+            .insert(name.into(), TensorSpec { shape, dtype });
     }
 
     /// The spec of every variable in `varmap`: what a model built on it will save and load.
@@ -116,7 +117,9 @@ impl ExpectedTensors {
 
     /// Every expected tensor, sorted by name.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &TensorSpec)> {
-        self.tensors.iter().map(|(name, spec)| (name.as_str(), spec))
+        self.tensors
+            .iter()
+            .map(|(name, spec)| (name.as_str(), spec))
     }
 
     /// Number of expected tensors.
@@ -170,7 +173,12 @@ impl SimpleBackend for Recorder {
         Tensor::zeros(shape, dtype, device)
     }
 
-    fn get_unchecked(&self, name: &str, _dtype: DType, _device: &Device) -> candle_core::Result<Tensor> {
+    fn get_unchecked(
+        &self,
+        name: &str,
+        _dtype: DType,
+        _device: &Device,
+    ) -> candle_core::Result<Tensor> {
         candle_core::bail!("cannot record `{name}` without a shape; use `get` with a shape")
     }
 

@@ -196,14 +196,23 @@ impl<O: ResumableOptimizer> Trainer<O> {
 
         // Sorted so that index-keyed optimizer state lines up across runs (HashMap order does not).
         let mut vars: Vec<_> = {
-            let data = settings.varmap.data().lock().unwrap_or_else(PoisonError::into_inner);
-            data.iter().map(|(name, var)| (name.clone(), var.clone())).collect()
+            let data = settings
+                .varmap
+                .data()
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            data.iter()
+                .map(|(name, var)| (name.clone(), var.clone()))
+                .collect()
         };
         vars.sort_by(|a, b| a.0.cmp(&b.0));
         let device = vars
             .first()
             .map_or(Device::Cpu, |(_, var)| var.device().clone());
-        let mut optimizer = O::new(vars.into_iter().map(|(_, var)| var).collect(), optimizer_config)?;
+        let mut optimizer = O::new(
+            vars.into_iter().map(|(_, var)| var).collect(),
+            optimizer_config,
+        )?;
 
         let resumed_from = settings.resume_if_requested(&mut optimizer)?;
         let start = resumed_from.unwrap_or(0);
@@ -261,12 +270,14 @@ impl<O: ResumableOptimizer> Trainer<O> {
         }
         Ok(outcome)
     }
-
 }
 
 impl Settings {
     /// Restores the checkpoint if resuming was requested and one exists; returns its step.
-    fn resume_if_requested<O: ResumableOptimizer>(&self, optimizer: &mut O) -> Result<Option<u64>, TrainError> {
+    fn resume_if_requested<O: ResumableOptimizer>(
+        &self,
+        optimizer: &mut O,
+    ) -> Result<Option<u64>, TrainError> {
         let Some(policy) = self
             .checkpoint
             .as_ref()
@@ -306,7 +317,11 @@ impl Settings {
         Ok(Some(checkpoint.info.step))
     }
 
-    fn write_checkpoint<O: ResumableOptimizer>(&self, optimizer: &O, step: u64) -> Result<(), TrainError> {
+    fn write_checkpoint<O: ResumableOptimizer>(
+        &self,
+        optimizer: &O,
+        step: u64,
+    ) -> Result<(), TrainError> {
         let Some(policy) = &self.checkpoint else {
             return Ok(());
         };

@@ -37,7 +37,8 @@ pub(crate) struct RawWeights {
 impl RawWeights {
     /// Reads and parses `path`, checking the header length against the file size first.
     pub(crate) fn read(path: &Path) -> Result<Self, ModelError> {
-        let mut file = std::fs::File::open(path).map_err(|err| ModelError::io("open", path, err))?;
+        let mut file =
+            std::fs::File::open(path).map_err(|err| ModelError::io("open", path, err))?;
         let file_len = file
             .metadata()
             .map_err(|err| ModelError::io("inspect", path, err))?
@@ -104,7 +105,11 @@ impl RawWeights {
 
     /// A value from the `__metadata__` map.
     pub(crate) fn meta(&self, key: &str) -> Option<&str> {
-        self.metadata.metadata().as_ref()?.get(key).map(String::as_str)
+        self.metadata
+            .metadata()
+            .as_ref()?
+            .get(key)
+            .map(String::as_str)
     }
 
     /// Checksum of the tensor data, as recorded in model cards.
@@ -124,9 +129,10 @@ impl RawWeights {
                 let slice = data.get(start..end).ok_or_else(|| {
                     ModelError::bad_weights(path, format!("tensor `{name}` lies outside the file"))
                 })?;
-                let view = TensorView::new(info.dtype, info.shape.clone(), slice).map_err(|err| {
-                    ModelError::bad_weights(path, format!("tensor `{name}`: {err}"))
-                })?;
+                let view =
+                    TensorView::new(info.dtype, info.shape.clone(), slice).map_err(|err| {
+                        ModelError::bad_weights(path, format!("tensor `{name}`: {err}"))
+                    })?;
                 Ok((name, view))
             })
             .collect::<Result<Vec<_>, ModelError>>()?;
@@ -143,7 +149,9 @@ fn describe(err: &safetensors::SafeTensorError, file_len: usize) -> String {
             format!("truncated header ({file_len} bytes in file)")
         }
         E::MetadataIncompleteBuffer => {
-            format!("truncated or padded: the header's tensors do not end where the file ends ({file_len} bytes)")
+            format!(
+                "truncated or padded: the header's tensors do not end where the file ends ({file_len} bytes)"
+            )
         }
         E::InvalidHeader(_) | E::InvalidHeaderDeserialization(_) | E::JsonError(_) => {
             format!("the header is not safetensors JSON ({err})")
@@ -160,8 +168,10 @@ pub(crate) fn check_against(
     views: &[(String, TensorView<'_>)],
     expected: &ExpectedTensors,
 ) -> Result<(), ModelError> {
-    let found: HashMap<&str, &TensorView<'_>> =
-        views.iter().map(|(name, view)| (name.as_str(), view)).collect();
+    let found: HashMap<&str, &TensorView<'_>> = views
+        .iter()
+        .map(|(name, view)| (name.as_str(), view))
+        .collect();
     for (name, spec) in expected.iter() {
         if !found.contains_key(name) {
             return Err(ModelError::MissingTensor {
@@ -201,7 +211,10 @@ pub(crate) fn check_against(
 }
 
 /// Fails on the first tensor (in name order) that holds a NaN or an infinity.
-pub(crate) fn check_finite(path: &Path, views: &[(String, TensorView<'_>)]) -> Result<(), ModelError> {
+pub(crate) fn check_finite(
+    path: &Path,
+    views: &[(String, TensorView<'_>)],
+) -> Result<(), ModelError> {
     for (name, view) in views {
         if let Some((count, first_index)) = non_finite(view.dtype(), view.data()) {
             return Err(ModelError::NonFinite {
@@ -219,7 +232,10 @@ pub(crate) fn check_finite(path: &Path, views: &[(String, TensorView<'_>)]) -> R
 /// avoids converting (and allocating) every tensor just to check it. Returns `(count, first)`.
 fn non_finite(dtype: Dtype, data: &[u8]) -> Option<(usize, usize)> {
     // An IEEE value is NaN or infinite exactly when all exponent bits are set.
-    fn scan<const N: usize>(data: &[u8], is_bad: impl Fn([u8; N]) -> bool) -> Option<(usize, usize)> {
+    fn scan<const N: usize>(
+        data: &[u8],
+        is_bad: impl Fn([u8; N]) -> bool,
+    ) -> Option<(usize, usize)> {
         let mut count = 0;
         let mut first = None;
         for (index, chunk) in data.chunks_exact(N).enumerate() {
@@ -254,7 +270,9 @@ pub(crate) fn to_tensors(
     views
         .iter()
         .map(|(name, view)| {
-            let tensor = view.load(device).map_err(|source| ModelError::tensor(path, name, source))?;
+            let tensor = view
+                .load(device)
+                .map_err(|source| ModelError::tensor(path, name, source))?;
             Ok((name.clone(), tensor))
         })
         .collect()
@@ -331,8 +349,14 @@ mod tests {
             .collect();
         assert_eq!(non_finite(Dtype::F64, &f64s), None);
         // f16: 0x3C00 = 1.0, 0x7E00 = NaN; bf16: 0xFF80 = -inf.
-        assert_eq!(non_finite(Dtype::F16, &[0x00, 0x3C, 0x00, 0x7E]), Some((1, 1)));
-        assert_eq!(non_finite(Dtype::BF16, &[0x80, 0xFF, 0x80, 0x3F]), Some((1, 0)));
+        assert_eq!(
+            non_finite(Dtype::F16, &[0x00, 0x3C, 0x00, 0x7E]),
+            Some((1, 1))
+        );
+        assert_eq!(
+            non_finite(Dtype::BF16, &[0x80, 0xFF, 0x80, 0x3F]),
+            Some((1, 0))
+        );
         assert_eq!(non_finite(Dtype::U8, &[0xFF; 4]), None);
     }
 

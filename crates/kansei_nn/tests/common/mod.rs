@@ -54,8 +54,14 @@ pub fn card(version: &str) -> ModelCard {
 pub fn tensors(offset: f32) -> candle_core::Result<HashMap<String, Tensor>> {
     let w: Vec<f32> = (0..6).map(|i| i as f32 * 0.25 + offset).collect();
     Ok(HashMap::from([
-        ("dense.weight".to_owned(), Tensor::from_vec(w, (2, 3), &Device::Cpu)?),
-        ("dense.bias".to_owned(), Tensor::new(&[offset, -offset], &Device::Cpu)?),
+        (
+            "dense.weight".to_owned(),
+            Tensor::from_vec(w, (2, 3), &Device::Cpu)?,
+        ),
+        (
+            "dense.bias".to_owned(),
+            Tensor::new(&[offset, -offset], &Device::Cpu)?,
+        ),
     ]))
 }
 
@@ -84,6 +90,9 @@ pub fn assert_names(message: &str, path: &Path, tensor: Option<&str>) {
         path.display()
     );
     if let Some(tensor) = tensor {
-        assert!(message.contains(&format!("`{tensor}`")), "message does not name `{tensor}`: {message}");
+        assert!(
+            message.contains(&format!("`{tensor}`")),
+            "message does not name `{tensor}`: {message}"
+        );
     }
 }

@@ -1,0 +1,3 @@
+//! One module per `kansei` subcommand group.
+
+pub mod model;
