@@ -2,10 +2,12 @@
 //!
 //! Every figure Kansei publishes (quality, speed, hit rates) is produced by one `kansei` command,
 //! so anyone can reproduce it. Training, evaluation and benchmark commands join as each
-//! capability lands; today it checks model files.
+//! capability lands; today it checks model files and evaluates upscalers.
 //!
 //! ```text
 //! kansei model check assets/models/NAME.safetensors
+//! kansei upscale eval --data ../shared/data/sr/Set5/x2 --scale 2 [--method bicubic ...] [--json]
+//! kansei upscale run --in LR.png --out SR.png --scale 2 --method bicubic
 //! ```
 
 mod commands;
@@ -27,12 +29,16 @@ enum Command {
     /// Model files: safetensors weights with their RON model cards.
     #[command(subcommand)]
     Model(commands::model::ModelCommand),
+    /// Upscalers: score methods on SR test sets, upscale single images.
+    #[command(subcommand)]
+    Upscale(commands::upscale::UpscaleCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Model(command) => commands::model::run(&command),
+        Command::Upscale(command) => commands::upscale::run(&command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,9 +7,17 @@
 //!
 //! - [`gpu`]: the compute harness (device context, embedded-WGSL kernels, buffer and texture
 //!   upload/read-back, wgpu errors as [`GpuError`] values).
-//! - [`resample`]: bilinear and bicubic resampling, a CPU reference and a GPU implementation
-//!   that match to float rounding.
+//! - [`resample`]: nearest, bilinear, bicubic and Lanczos3 resampling, a CPU reference and a
+//!   GPU implementation that match to float rounding.
+//! - [`spatial`]: an edge-adaptive spatial upscaler with contrast-adaptive sharpening, written
+//!   from the published description of AMD FSR 1 (EASU + RCAS), on the CPU and the GPU.
 //! - [`image`]: [`ImageF32`], the CPU-side RGBA `f32` image both use.
+//! - [`net`]: the neural upscaler networks ([`LumaNet`]: luma residual over bicubic, pixel
+//!   shuffle), in the `fast` and `balanced` cost profiles for scales 2, 3 and 4.
+//! - [`train`]: their training on the CPU: patch sampling, augmentation, Charbonnier loss,
+//!   checkpoints, validation and the model card.
+//! - [`eval`]: the standard SR evaluation protocol (PNG files, PSNR/SSIM on Y, data sets), the
+//!   [`Method`] interface every upscaler plugs into, GPU timing and a console cost model.
 //!
 //! # Usage
 //!
@@ -29,10 +37,18 @@
 //! # }
 //! ```
 
+pub mod eval;
 pub mod gpu;
 pub mod image;
+pub mod net;
 pub mod resample;
+pub mod spatial;
+pub mod train;
 
+pub use eval::{EvalError, Method, Scale};
 pub use gpu::{GpuContext, GpuError};
-pub use image::{ImageError, ImageF32};
+pub use net::{Architecture, LumaNet, NetError, Profile};
+// `crate::` because the `image` dependency (PNG files, used by `eval`) shares the module's name.
+pub use crate::image::{ImageError, ImageF32};
 pub use resample::{GpuResampler, ResampleError, ResampleFilter, resample_cpu};
+pub use spatial::{GpuSpatialUpscaler, SpatialError, SpatialUpscaleParams, spatial_upscale_cpu};

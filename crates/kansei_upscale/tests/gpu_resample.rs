@@ -17,7 +17,7 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 /// Largest allowed per-channel difference between the GPU and the CPU reference.
 const TOLERANCE: f32 = 1e-5;
 
-/// `(input, output)` sizes: odd sizes as both input and output, 1x1 at either end, 2x and 3x
+/// `(input, output)` sizes: odd sizes as both input and output, 1x1 at either end, 2x, 3x and 4x
 /// upscales, a downscale, the identity and very different aspect ratios.
 const CASES: &[([u32; 2], [u32; 2])] = &[
     ([1, 1], [1, 1]),
@@ -30,6 +30,7 @@ const CASES: &[([u32; 2], [u32; 2])] = &[
     ([1, 1], [97, 61]),
     ([97, 61], [194, 122]),
     ([97, 61], [291, 183]),
+    ([97, 61], [388, 244]),
     ([7, 513], [21, 1539]),
     ([97, 61], [31, 20]),
     ([97, 61], [97, 61]),
@@ -96,10 +97,41 @@ fn gpu_resample_matches_cpu_bicubic() -> TestResult {
 }
 
 #[test]
+fn gpu_resample_matches_cpu_nearest() -> TestResult {
+    assert_gpu_matches_cpu(ResampleFilter::Nearest, 0x6b61_6e73_6569 + 2)
+}
+
+#[test]
+fn gpu_resample_matches_cpu_lanczos3() -> TestResult {
+    assert_gpu_matches_cpu(ResampleFilter::Lanczos3, 0x6b61_6e73_6569 + 3)
+}
+
+#[test]
+fn gpu_resample_nearest_is_bit_exact() -> TestResult {
+    // Nearest copies texels, so the GPU result equals the CPU's bit for bit, whatever the values.
+    let mut rng = StdRng::seed_from_u64(7);
+    let input = ImageF32::from_fn(97, 61, |_, _| {
+        [
+            rng.random(),
+            rng.random_range(-1e30..1e30),
+            f32::MIN_POSITIVE,
+            1.0 / 3.0,
+        ]
+    })?;
+    for (w, h) in [(1, 1), (7, 513), (291, 183), (160, 101), (31, 20)] {
+        let expected = resample_cpu(&input, w, h, ResampleFilter::Nearest)?;
+        let actual =
+            resampler().resample(common::context(), &input, w, h, ResampleFilter::Nearest)?;
+        assert_eq!(actual, expected, "97x61 -> {w}x{h}");
+    }
+    Ok(())
+}
+
+#[test]
 fn gpu_resample_reproduces_constant_image_exactly() -> TestResult {
     let value = [0.25, -3.0, 7.5, 1.0];
     let input = ImageF32::filled(7, 5, value)?;
-    for filter in [ResampleFilter::Bilinear, ResampleFilter::Bicubic] {
+    for filter in ResampleFilter::ALL {
         let out = resampler().resample(common::context(), &input, 19, 3, filter)?;
         assert!(out.pixels().iter().all(|&p| p == value), "{filter:?}");
     }

@@ -1,6 +1,10 @@
 //! The CPU reference resampler: the definition in the module docs, written plainly.
 
-use super::weights::{SourcePosition, source_position, tap_weights};
+use std::ops::Range;
+
+use super::weights::{
+    BASE_SLOT, SourcePosition, TAP_SLOTS, nearest_index, source_position, tap_weights,
+};
 use super::{ResampleError, ResampleFilter};
 use crate::image::{ImageF32, Rgba};
 
@@ -18,27 +22,11 @@ pub fn resample_cpu(
             height: out_height,
         });
     }
-    // Per-column positions and weights are the same for every row; compute them once.
-    let columns: Vec<(SourcePosition, [f32; 4])> = (0..out_width)
-        .map(|x| {
-            let pos = source_position(x, input.width(), out_width);
-            (pos, tap_weights(filter, pos.t))
-        })
-        .collect();
-
-    let mut rows = [[0.0; 4]; 4];
-    let mut pixels = Vec::with_capacity(columns.len() * out_height as usize);
-    for y in 0..out_height {
-        let row_pos = source_position(y, input.height(), out_height);
-        let row_weights = tap_weights(filter, row_pos.t);
-        for &(col_pos, col_weights) in &columns {
-            for (k, row) in (-1_i64..).zip(&mut rows) {
-                let taps = |j: i64| input.get_clamped(col_pos.base + j, row_pos.base + k);
-                *row = combine(col_weights, taps);
-            }
-            pixels.push(combine(row_weights, |j| rows[(j + 1) as usize]));
-        }
-    }
+    let pixels = if filter == ResampleFilter::Nearest {
+        nearest(input, out_width, out_height)
+    } else {
+        weighted(input, out_width, out_height, filter)
+    };
     // `pixels` holds exactly out_width * out_height entries and both sides are non-zero.
     ImageF32::new(out_width, out_height, pixels).map_err(|_| ResampleError::EmptyOutput {
         width: out_width,
@@ -46,15 +34,67 @@ pub fn resample_cpu(
     })
 }
 
-/// One 1D filter step over the taps at offsets `-1..=2` from the base:
-/// `p_ref + sum_k w_k (p_k - p_ref)` with `p_ref = tap(0)`, channel by channel.
-fn combine(weights: [f32; 4], tap: impl Fn(i64) -> Rgba) -> Rgba {
-    let reference = tap(0);
+/// Nearest neighbour: a plain copy of the chosen source pixel, so values are exact.
+fn nearest(input: &ImageF32, out_width: u32, out_height: u32) -> Vec<Rgba> {
+    let columns: Vec<i64> = (0..out_width)
+        .map(|x| i64::from(nearest_index(x, input.width(), out_width)))
+        .collect();
+    let mut pixels = Vec::with_capacity(columns.len() * out_height as usize);
+    for y in 0..out_height {
+        let row = i64::from(nearest_index(y, input.height(), out_height));
+        pixels.extend(columns.iter().map(|&column| input.get_clamped(column, row)));
+    }
+    pixels
+}
+
+/// The separable weighted filters: bilinear, bicubic, Lanczos3.
+fn weighted(
+    input: &ImageF32,
+    out_width: u32,
+    out_height: u32,
+    filter: ResampleFilter,
+) -> Vec<Rgba> {
+    let slots = filter.tap_slots();
+    // Per-column positions and weights are the same for every row; compute them once.
+    let columns: Vec<(SourcePosition, [f32; TAP_SLOTS])> = (0..out_width)
+        .map(|x| {
+            let pos = source_position(x, input.width(), out_width);
+            (pos, tap_weights(filter, pos.t))
+        })
+        .collect();
+
+    let mut rows = [[0.0; 4]; TAP_SLOTS];
+    let mut pixels = Vec::with_capacity(columns.len() * out_height as usize);
+    for y in 0..out_height {
+        let row_pos = source_position(y, input.height(), out_height);
+        let row_weights = tap_weights(filter, row_pos.t);
+        for &(col_pos, col_weights) in &columns {
+            for k in slots.clone() {
+                let row = row_pos.base + slot_offset(k);
+                rows[k] = combine(&col_weights, slots.clone(), |j| {
+                    input.get_clamped(col_pos.base + slot_offset(j), row)
+                });
+            }
+            pixels.push(combine(&row_weights, slots.clone(), |j| rows[j]));
+        }
+    }
+    pixels
+}
+
+/// Offset from `base` of the tap in weight slot `k`.
+fn slot_offset(k: usize) -> i64 {
+    k as i64 - BASE_SLOT as i64
+}
+
+/// One 1D filter step over the taps in `slots`: `p_ref + sum_k w_k (p_k - p_ref)` with
+/// `p_ref = tap(BASE_SLOT)`, channel by channel, `k` ascending.
+fn combine(weights: &[f32; TAP_SLOTS], slots: Range<usize>, tap: impl Fn(usize) -> Rgba) -> Rgba {
+    let reference = tap(BASE_SLOT);
     let mut acc = reference;
-    for (offset, weight) in (-1_i64..).zip(weights) {
-        let p = tap(offset);
+    for k in slots {
+        let p = tap(k);
         for c in 0..4 {
-            acc[c] += weight * (p[c] - reference[c]);
+            acc[c] += weights[k] * (p[c] - reference[c]);
         }
     }
     acc
@@ -65,7 +105,12 @@ mod tests {
     use super::*;
     use crate::image::ImageError;
 
-    const FILTERS: [ResampleFilter; 2] = [ResampleFilter::Bilinear, ResampleFilter::Bicubic];
+    const FILTERS: [ResampleFilter; 4] = [
+        ResampleFilter::Nearest,
+        ResampleFilter::Bilinear,
+        ResampleFilter::Bicubic,
+        ResampleFilter::Lanczos3,
+    ];
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -109,10 +154,11 @@ mod tests {
 
     #[test]
     fn linear_ramp_is_reproduced_in_the_interior() -> TestResult {
-        // Both filters reproduce linear functions wherever no tap is clamped at the edge.
+        // Bilinear and bicubic reproduce linear functions wherever no tap is clamped at the
+        // edge (nearest does not interpolate; normalised Lanczos3 only approximately).
         let (in_w, in_h) = (16, 9);
         let input = ramp(in_w, in_h)?;
-        for filter in FILTERS {
+        for filter in [ResampleFilter::Bilinear, ResampleFilter::Bicubic] {
             // Taps reach 1 pixel left / 2 right for bicubic; bilinear only needs base, base + 1.
             let margin = if filter == ResampleFilter::Bicubic {
                 1
@@ -175,6 +221,61 @@ mod tests {
         // Output 6: sx = 2.75, taps at 1..=4 read [1, 0, 0, 0] (4 clamps to 3), so the result is
         // W(1.75) = -0.0234375: the overshoot below the input's range is kept, not clamped.
         assert_eq!(out.get(6, 0), Some([-0.0234375; 4]));
+        Ok(())
+    }
+
+    #[test]
+    fn nearest_copies_exact_source_values() -> TestResult {
+        // Values that any arithmetic would perturb: nearest must copy bits, not interpolate.
+        let input = ImageF32::from_fn(3, 2, |x, y| {
+            let v = 1.0e8 + (x + 3 * y) as f32 * 8.0;
+            [
+                v,
+                -v,
+                1.0 / (1.0 + x as f32),
+                f32::MIN_POSITIVE * (1 + y) as f32,
+            ]
+        })?;
+        // 3 -> 7 columns: floor((x + 0.5) * 3 / 7) = 0, 0, 1, 1, 1, 2, 2.
+        // 2 -> 5 rows: floor((y + 0.5) * 2 / 5) = 0, 0, 1, 1, 1.
+        let out = resample_cpu(&input, 7, 5, ResampleFilter::Nearest)?;
+        let columns = [0, 0, 1, 1, 1, 2, 2];
+        let rows = [0, 0, 1, 1, 1];
+        for (y, &sy) in (0..).zip(&rows) {
+            for (x, &sx) in (0..).zip(&columns) {
+                assert_eq!(out.get(x, y), input.get(sx, sy), "({x}, {y})");
+            }
+        }
+        // A downscale 3x2 -> 2x1 picks columns floor(0.75) = 0 and floor(2.25) = 2 of row
+        // floor(0.5 * 2 / 1) = 1.
+        let out = resample_cpu(&input, 2, 1, ResampleFilter::Nearest)?;
+        assert_eq!(out.pixels(), [input.pixels()[3], input.pixels()[5]]);
+        Ok(())
+    }
+
+    #[test]
+    fn lanczos3_hand_computed_value() -> TestResult {
+        // A single 1 at column 3 of 8, upscaled 2x: output 7 samples sx = 7.5 * 8 / 16 - 0.5 =
+        // 3.25, base 3, t = 0.25. Only the base tap is non-zero, so the result is the base
+        // weight L(0.25) / (L(2.25) + L(1.25) + L(0.25) + L(0.75) + L(1.75) + L(2.75)).
+        let input = ImageF32::from_fn(8, 1, |x, _| [if x == 3 { 1.0 } else { 0.0 }; 4])?;
+        let out = resample_cpu(&input, 16, 1, ResampleFilter::Lanczos3)?;
+        let pi = std::f64::consts::PI;
+        let sinc = |v: f64| (pi * v).sin() / (pi * v);
+        let l = |v: f64| sinc(v) * sinc(v / 3.0);
+        let sum: f64 = [2.25, 1.25, 0.25, 0.75, 1.75, 2.75]
+            .iter()
+            .map(|&v| l(v))
+            .sum();
+        let expected = l(0.25) / sum;
+        let got = out.get(7, 0).ok_or("pixel out of range")?;
+        assert!(
+            (f64::from(got[0]) - expected).abs() < 1e-6,
+            "{got:?} vs {expected}"
+        );
+        // Lanczos3 rings: two pixels further the sample sits in the negative lobe.
+        let ring = out.get(10, 0).ok_or("pixel out of range")?;
+        assert!(ring[0] < 0.0, "{ring:?}");
         Ok(())
     }
 

@@ -256,10 +256,38 @@ mod tests {
 
     #[test]
     fn filter_ids_match_the_shader_constants() {
-        assert!(RESAMPLE_WGSL.contains("const FILTER_BILINEAR: u32 = 0u;"));
-        assert!(RESAMPLE_WGSL.contains("const FILTER_BICUBIC: u32 = 1u;"));
-        assert_eq!(ResampleFilter::Bilinear.gpu_id(), 0);
-        assert_eq!(ResampleFilter::Bicubic.gpu_id(), 1);
+        let names = [
+            (ResampleFilter::Bilinear, "BILINEAR"),
+            (ResampleFilter::Bicubic, "BICUBIC"),
+            (ResampleFilter::Nearest, "NEAREST"),
+            (ResampleFilter::Lanczos3, "LANCZOS3"),
+        ];
+        for (filter, name) in names {
+            let id = filter.gpu_id();
+            let constant = format!("const FILTER_{name}: u32 = {id}u;");
+            assert!(RESAMPLE_WGSL.contains(&constant), "missing `{constant}`");
+        }
+        // `ALL` lists every filter once, in id order.
+        let ids: Vec<u32> = ResampleFilter::ALL.iter().map(|f| f.gpu_id()).collect();
+        assert_eq!(ids, [0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn shader_weight_constants_match_the_cpu() {
+        // The slot layout and the sin_pi polynomial are written twice; keep them in step.
+        use crate::resample::{BASE_SLOT, TAP_SLOTS};
+        assert!(RESAMPLE_WGSL.contains(&format!("const TAP_SLOTS: i32 = {TAP_SLOTS};")));
+        assert!(RESAMPLE_WGSL.contains(&format!("const BASE_SLOT: i32 = {BASE_SLOT};")));
+        for coefficient in [
+            "-0.16666667",
+            "0.008333334",
+            "-1.984127e-4",
+            "2.7557319e-6",
+            "-2.5052108e-8",
+            "1.6059044e-10",
+        ] {
+            assert!(RESAMPLE_WGSL.contains(coefficient), "missing {coefficient}");
+        }
     }
 
     #[test]

@@ -1,0 +1,369 @@
+//! [`GpuSpatialUpscaler`]: `shaders/easu.wgsl` and `shaders/rcas.wgsl` behind a small Rust API.
+
+use super::SpatialError;
+use super::params::{GpuEasuParams, GpuRcasParams, SpatialUpscaleParams};
+use crate::gpu::{
+    BindingKind, ComputeKernel, GpuContext, GpuError, KernelDescriptor, RGBA32F,
+    create_buffer_init, create_texture_2d, read_image, upload_image, workgroups_2d,
+};
+use crate::image::ImageF32;
+
+/// The EASU shader, embedded at compile time from the repository's `shaders/` folder.
+pub const EASU_WGSL: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shaders/easu.wgsl"
+));
+
+/// The RCAS shader, embedded at compile time from the repository's `shaders/` folder.
+pub const RCAS_WGSL: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shaders/rcas.wgsl"
+));
+
+const EASU_LABEL: &str = "kansei:easu";
+const RCAS_LABEL: &str = "kansei:rcas";
+const LABEL: &str = "kansei:spatial";
+
+/// Bind group of both shaders, in `@binding` order.
+const BINDINGS: [BindingKind; 3] = [
+    // @binding(0) var<uniform> params: EasuParams / RcasParams;
+    BindingKind::Uniform,
+    // @binding(1) var source: texture_2d<f32>;
+    BindingKind::Texture2d,
+    // @binding(2) var destination: texture_storage_2d<rgba32float, write>;
+    BindingKind::StorageTexture2d {
+        format: RGBA32F,
+        access: wgpu::StorageTextureAccess::WriteOnly,
+    },
+];
+
+/// Runs the edge-adaptive upscaler (EASU, then RCAS sharpening; see [`crate::spatial`]) on the
+/// GPU.
+///
+/// Building the two pipelines is the expensive part (seconds on a software adapter), so make
+/// one `GpuSpatialUpscaler` per device and reuse it.
+#[derive(Debug, Clone)]
+pub struct GpuSpatialUpscaler {
+    easu: ComputeKernel,
+    rcas: ComputeKernel,
+}
+
+impl GpuSpatialUpscaler {
+    /// Compiles both shaders and builds their pipelines on `ctx`'s device.
+    pub fn new(ctx: &GpuContext) -> Result<Self, GpuError> {
+        let kernel = |label, wgsl, entry_point| {
+            ComputeKernel::new(
+                ctx,
+                &KernelDescriptor {
+                    label,
+                    wgsl,
+                    entry_point,
+                    bindings: &BINDINGS,
+                },
+            )
+        };
+        Ok(Self {
+            easu: kernel(EASU_LABEL, EASU_WGSL, "easu")?,
+            rcas: kernel(RCAS_LABEL, RCAS_WGSL, "rcas")?,
+        })
+    }
+
+    /// Uploads `input`, upscales it to `out_width x out_height` with EASU, sharpens the result
+    /// with RCAS at `sharpness` stops (`0.0` strongest, `f32::INFINITY` off) and reads it back.
+    /// Blocks until the GPU is done.
+    pub fn upscale(
+        &self,
+        ctx: &GpuContext,
+        input: &ImageF32,
+        out_width: u32,
+        out_height: u32,
+        sharpness: f32,
+    ) -> Result<ImageF32, SpatialError> {
+        let params = SpatialUpscaleParams {
+            in_size: [input.width(), input.height()],
+            out_size: [out_width, out_height],
+            sharpness,
+        };
+        params.to_gpu()?;
+        let source = upload_source(ctx, input)?;
+        let intermediate = create_texture_2d(
+            ctx,
+            &format!("{LABEL}:intermediate"),
+            out_width,
+            out_height,
+            RGBA32F,
+            wgpu::TextureUsages::STORAGE_BINDING | wgpu::TextureUsages::TEXTURE_BINDING,
+        )?;
+        let destination = create_destination(ctx, out_width, out_height)?;
+        let view = |texture: &wgpu::Texture| texture.create_view(&Default::default());
+        let mut encoder = ctx
+            .device()
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some(&format!("{LABEL}:encoder")),
+            });
+        self.encode(
+            ctx,
+            &mut encoder,
+            &view(&source),
+            &view(&intermediate),
+            &view(&destination),
+            &params,
+        )?;
+        ctx.capture_errors(&format!("{LABEL}: submit"), || {
+            ctx.queue().submit([encoder.finish()]);
+        })?;
+        Ok(read_image(ctx, &destination)?)
+    }
+
+    /// Runs EASU alone (no sharpening): uploads `input`, upscales it to
+    /// `out_width x out_height` and reads the result back. Blocks until the GPU is done.
+    pub fn easu(
+        &self,
+        ctx: &GpuContext,
+        input: &ImageF32,
+        out_width: u32,
+        out_height: u32,
+    ) -> Result<ImageF32, SpatialError> {
+        let params = GpuEasuParams {
+            in_size: [input.width(), input.height()],
+            out_size: [out_width, out_height],
+        };
+        params.validate()?;
+        let source = upload_source(ctx, input)?;
+        let destination = create_destination(ctx, out_width, out_height)?;
+        run_once(ctx, &self.easu, &params, &source, &destination)?;
+        Ok(read_image(ctx, &destination)?)
+    }
+
+    /// Runs RCAS alone: uploads `input`, sharpens it at `sharpness` stops and reads the result
+    /// back. Blocks until the GPU is done.
+    pub fn rcas(
+        &self,
+        ctx: &GpuContext,
+        input: &ImageF32,
+        sharpness: f32,
+    ) -> Result<ImageF32, SpatialError> {
+        let params = GpuRcasParams::new([input.width(), input.height()], sharpness)?;
+        let source = upload_source(ctx, input)?;
+        let destination = create_destination(ctx, input.width(), input.height())?;
+        run_once(ctx, &self.rcas, &params, &source, &destination)?;
+        Ok(read_image(ctx, &destination)?)
+    }
+
+    /// Records EASU from `source` into `intermediate`, then RCAS from `intermediate` into
+    /// `destination`, into `encoder`, for callers that manage their own textures and submission
+    /// (such as a render graph node).
+    ///
+    /// - `source`: any float view bindable as `texture_2d<f32>` (`TEXTURE_BINDING`), of size
+    ///   `params.in_size`.
+    /// - `intermediate`: an `rgba32float` view with `STORAGE_BINDING | TEXTURE_BINDING`, of size
+    ///   `params.out_size`. `rgba32float` keeps the GPU result equal to the CPU reference.
+    /// - `destination`: an `rgba32float` view with `STORAGE_BINDING`, of size `params.out_size`.
+    ///
+    /// `params` must describe the views' sizes; the views themselves are not inspected. wgpu
+    /// inserts the barrier between the two passes.
+    pub fn encode(
+        &self,
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        source: &wgpu::TextureView,
+        intermediate: &wgpu::TextureView,
+        destination: &wgpu::TextureView,
+        params: &SpatialUpscaleParams,
+    ) -> Result<(), SpatialError> {
+        let (easu_params, rcas_params) = params.to_gpu()?;
+        let easu_group = bind(ctx, &self.easu, &easu_params, source, intermediate)?;
+        let rcas_group = bind(ctx, &self.rcas, &rcas_params, intermediate, destination)?;
+        let [out_width, out_height] = params.out_size;
+        let workgroups = workgroups_2d(out_width, out_height);
+        self.easu.encode(encoder, &easu_group, workgroups);
+        self.rcas.encode(encoder, &rcas_group, workgroups);
+        Ok(())
+    }
+}
+
+/// Uploads `input` as the source texture of a pass.
+fn upload_source(ctx: &GpuContext, input: &ImageF32) -> Result<wgpu::Texture, GpuError> {
+    upload_image(
+        ctx,
+        &format!("{LABEL}:source"),
+        input,
+        wgpu::TextureUsages::TEXTURE_BINDING,
+    )
+}
+
+/// A storage texture the last pass writes and the caller reads back.
+fn create_destination(
+    ctx: &GpuContext,
+    width: u32,
+    height: u32,
+) -> Result<wgpu::Texture, GpuError> {
+    create_texture_2d(
+        ctx,
+        &format!("{LABEL}:destination"),
+        width,
+        height,
+        RGBA32F,
+        wgpu::TextureUsages::STORAGE_BINDING | wgpu::TextureUsages::COPY_SRC,
+    )
+}
+
+/// Binds a uniform block, a source view and a destination view to `kernel`'s layout.
+fn bind<P: bytemuck::Pod>(
+    ctx: &GpuContext,
+    kernel: &ComputeKernel,
+    params: &P,
+    source: &wgpu::TextureView,
+    destination: &wgpu::TextureView,
+) -> Result<wgpu::BindGroup, GpuError> {
+    let uniform = create_buffer_init(
+        ctx,
+        &format!("{}:params", kernel.label()),
+        std::slice::from_ref(params),
+        wgpu::BufferUsages::UNIFORM,
+    )?;
+    kernel.bind_group(
+        ctx,
+        &[
+            uniform.as_entire_binding(),
+            wgpu::BindingResource::TextureView(source),
+            wgpu::BindingResource::TextureView(destination),
+        ],
+    )
+}
+
+/// One pass from `source` to `destination` (same size as the dispatch), submitted and waited for.
+fn run_once<P: bytemuck::Pod>(
+    ctx: &GpuContext,
+    kernel: &ComputeKernel,
+    params: &P,
+    source: &wgpu::Texture,
+    destination: &wgpu::Texture,
+) -> Result<(), GpuError> {
+    let source_view = source.create_view(&wgpu::TextureViewDescriptor::default());
+    let destination_view = destination.create_view(&wgpu::TextureViewDescriptor::default());
+    let bind_group = bind(ctx, kernel, params, &source_view, &destination_view)?;
+    ctx.capture_errors(&format!("{}: dispatch", kernel.label()), || {
+        let mut encoder = ctx
+            .device()
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some(&format!("{}:encoder", kernel.label())),
+            });
+        kernel.encode(
+            &mut encoder,
+            &bind_group,
+            workgroups_2d(destination.width(), destination.height()),
+        );
+        ctx.queue().submit([encoder.finish()]);
+    })?;
+    ctx.wait_idle()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spatial::{EASU_FOOTPRINT, EASU_LOBE_EDGE, EASU_LOBE_FLAT, EASU_MAX_STRETCH};
+    use wgpu::naga;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    fn parse(wgsl: &str) -> Result<naga::Module, String> {
+        naga::front::wgsl::parse_str(wgsl).map_err(|e| e.emit_to_string(wgsl))
+    }
+
+    /// Finds the struct named `name` in the parsed shader: its fields' names and offsets, and
+    /// its size.
+    fn wgsl_struct(module: &naga::Module, name: &str) -> Option<(Vec<(String, u32)>, u32)> {
+        module.types.iter().find_map(|(_, ty)| match &ty.inner {
+            naga::TypeInner::Struct { members, span } if ty.name.as_deref() == Some(name) => {
+                let fields = members
+                    .iter()
+                    .map(|m| (m.name.clone().unwrap_or_default(), m.offset))
+                    .collect();
+                Some((fields, *span))
+            }
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn shaders_are_valid_wgsl() -> TestResult {
+        for wgsl in [EASU_WGSL, RCAS_WGSL] {
+            let module = parse(wgsl)?;
+            naga::valid::Validator::new(
+                naga::valid::ValidationFlags::all(),
+                naga::valid::Capabilities::empty(),
+            )
+            .validate(&module)
+            .map_err(|e| format!("{e:?}"))?;
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn easu_params_layout_matches_the_shader() -> TestResult {
+        let module = parse(EASU_WGSL)?;
+        let (fields, span) =
+            wgsl_struct(&module, "EasuParams").ok_or("no EasuParams in the shader")?;
+        assert_eq!(span as usize, size_of::<GpuEasuParams>());
+        let offsets: Vec<(&str, u32)> = fields.iter().map(|(n, o)| (n.as_str(), *o)).collect();
+        assert_eq!(offsets, [("in_size", 0), ("out_size", 8)]);
+        assert_eq!(std::mem::offset_of!(GpuEasuParams, in_size), 0);
+        assert_eq!(std::mem::offset_of!(GpuEasuParams, out_size), 8);
+        Ok(())
+    }
+
+    #[test]
+    fn rcas_params_layout_matches_the_shader() -> TestResult {
+        let module = parse(RCAS_WGSL)?;
+        let (fields, span) =
+            wgsl_struct(&module, "RcasParams").ok_or("no RcasParams in the shader")?;
+        assert_eq!(span as usize, size_of::<GpuRcasParams>());
+        let offsets: Vec<(&str, u32)> = fields.iter().map(|(n, o)| (n.as_str(), *o)).collect();
+        assert_eq!(offsets[..2], [("size", 0), ("amount", 8)]);
+        assert_eq!(
+            std::mem::offset_of!(GpuRcasParams, amount),
+            8,
+            "Rust mirror must put amount where WGSL does"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn easu_constants_match_the_cpu() -> TestResult {
+        for constant in [
+            format!("const MAX_STRETCH: f32 = {EASU_MAX_STRETCH:?};"),
+            format!("const LOBE_FLAT: f32 = {EASU_LOBE_FLAT:?};"),
+            format!("const LOBE_EDGE: f32 = {EASU_LOBE_EDGE:?};"),
+        ] {
+            assert!(EASU_WGSL.contains(&constant), "missing `{constant}`");
+        }
+        // The footprint, written out in the CPU's order.
+        let taps: Vec<String> = EASU_FOOTPRINT
+            .iter()
+            .map(|(i, j)| format!("vec2<i32>({i}, {j})"))
+            .collect();
+        let start = EASU_WGSL.find("const FOOTPRINT").unwrap_or(0);
+        let mut rest = &EASU_WGSL[start..];
+        for tap in &taps {
+            let at = rest
+                .find(tap.as_str())
+                .ok_or_else(|| format!("footprint tap {tap} missing or out of order"))?;
+            rest = &rest[at + tap.len()..];
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn source_position_is_the_same_as_the_resamplers() {
+        // WGSL has no includes, so the function is copied; keep the copies identical.
+        let body = |wgsl: &'static str| -> Option<&'static str> {
+            let start = wgsl.find("fn source_position(")?;
+            let end = start + wgsl[start..].find("\n}\n")?;
+            Some(&wgsl[start..end])
+        };
+        let resample = body(crate::resample::RESAMPLE_WGSL);
+        assert!(resample.is_some());
+        assert_eq!(body(EASU_WGSL), resample);
+    }
+}
