@@ -14,6 +14,8 @@
 //! - [`image`]: [`ImageF32`], the CPU-side RGBA `f32` image both use.
 //! - [`net`]: the neural upscaler networks ([`LumaNet`]: luma residual over bicubic, pixel
 //!   shuffle), in the `fast` and `balanced` cost profiles for scales 2, 3 and 4.
+//! - [`net_gpu`]: their fused WGSL inference ([`GpuNeuralUpscaler`]): every layer in workgroup
+//!   memory over tiles with a halo, one compute pass per frame.
 //! - [`train`]: their training on the CPU: patch sampling, augmentation, Charbonnier loss,
 //!   checkpoints, validation and the model card.
 //! - [`eval`]: the standard SR evaluation protocol (PNG files, PSNR/SSIM on Y, data sets), the
@@ -41,6 +43,7 @@ pub mod eval;
 pub mod gpu;
 pub mod image;
 pub mod net;
+pub mod net_gpu;
 pub mod resample;
 pub mod spatial;
 pub mod train;
@@ -48,6 +51,7 @@ pub mod train;
 pub use eval::{EvalError, Method, Scale};
 pub use gpu::{GpuContext, GpuError};
 pub use net::{Architecture, LumaNet, NetError, Profile};
+pub use net_gpu::{GpuNetError, GpuNeuralUpscaler};
 // `crate::` because the `image` dependency (PNG files, used by `eval`) shares the module's name.
 pub use crate::image::{ImageError, ImageF32};
 pub use resample::{GpuResampler, ResampleError, ResampleFilter, resample_cpu};
