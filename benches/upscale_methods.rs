@@ -37,8 +37,7 @@ fn upscale_methods(c: &mut Criterion) {
                 .unwrap_or_else(|e| panic!("{e}"));
             group.bench_function(method.name(), |b| {
                 b.iter(|| {
-                    gpu.execute(&ctx, &frame)
-                        .unwrap_or_else(|e| panic!("{e}"));
+                    gpu.execute(&ctx, &frame).unwrap_or_else(|e| panic!("{e}"));
                 });
             });
         }

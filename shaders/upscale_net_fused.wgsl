@@ -16,7 +16,7 @@
 //   MARGIN       HALO - HEAD_R (feature halo)     LUMA_SIDE   TILE + 2 HALO
 //   FEAT_SIDE    TILE + 2 MARGIN                  BODY_SLOTS  body positions per invocation
 //   W_HEAD, B_HEAD, A_HEAD, W_BODY, BODY_STRIDE, W_TAIL, B_TAIL: offsets into `weights`
-//   CLAMP_OUTPUT whether to clamp RGB to [0, 1] before the store (unorm destinations)
+//   CLAMP_OUTPUT whether to clamp RGBA to [0, 1] before the store (unorm destinations)
 
 // Mirrors `GpuNetParams` in crates/kansei_upscale/src/net_gpu/mod.rs (16 bytes).
 struct NetParams {
@@ -236,10 +236,10 @@ fn upscale(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
         // Channel i * s + j goes to row offset i, column offset j (PyTorch's PixelShuffle).
         let hr = vec2<u32>(g) * SCALE + vec2<u32>(sub % SCALE, sub / SCALE);
         let base = bicubic(hr, last);
-        var rgb = base.rgb + vec3<f32>(acc * LUMA_TO_RGB);
+        var value = vec4<f32>(base.rgb + vec3<f32>(acc * LUMA_TO_RGB), base.a);
         if CLAMP_OUTPUT {
-            rgb = clamp(rgb, vec3<f32>(0.0), vec3<f32>(1.0));
+            value = clamp(value, vec4<f32>(0.0), vec4<f32>(1.0));
         }
-        textureStore(destination, hr, vec4<f32>(rgb, base.a));
+        textureStore(destination, hr, value);
     }
 }

@@ -78,6 +78,11 @@ fn im2col_convolution_matches_candle_conv2d_forward_and_backward() -> TestResult
             gw < 1e-3,
             "{cin}->{cout} {k}x{k}: weight gradient differs by {gw}"
         );
+        let gb = max_abs_diff(&grad(&g_ours, layer.bias())?, &grad(&g_ref, layer.bias())?)?;
+        assert!(
+            gb < 1e-3,
+            "{cin}->{cout} {k}x{k}: bias gradient differs by {gb}"
+        );
     }
     Ok(())
 }
@@ -104,6 +109,26 @@ fn whole_network_is_the_same_with_either_convolution() -> TestResult {
             assert_eq!(a.dims(), [2, 7 * s as usize, 5 * s as usize]);
             let diff = max_abs_diff(&a, &b)?;
             assert!(diff < 1e-5, "{} x{s}: {diff}", profile.name());
+            // And so is every gradient.
+            let target = random(&[2, 7 * s as usize, 5 * s as usize], 9)?;
+            let ga = ((a - &target)?.sqr()?.sum_all()?).backward()?;
+            let gb = ((b - &target)?.sqr()?.sum_all()?).backward()?;
+            for (name, var) in varmap.data().lock().map_err(|e| e.to_string())?.iter() {
+                let (Some(x), Some(y)) = (ga.get(var.as_tensor()), gb.get(var.as_tensor())) else {
+                    return Err(format!("{name}: missing gradient").into());
+                };
+                let scale = y
+                    .abs()?
+                    .max_keepdim(0)?
+                    .flatten_all()?
+                    .max(0)?
+                    .to_scalar::<f32>()?;
+                let diff = max_abs_diff(x, y)?;
+                assert!(
+                    diff <= 1e-4 * scale.max(1.0),
+                    "{name}: gradient differs by {diff}"
+                );
+            }
         }
     }
     Ok(())

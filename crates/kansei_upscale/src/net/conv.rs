@@ -3,13 +3,21 @@
 //!
 //! # Two convolution paths, one result
 //!
-//! candle 0.11's CPU `conv2d` is slow for the small channel counts used here (see
-//! [`ConvImpl`]), so training runs convolutions as *im2col + one matmul* instead: every
-//! `k x k` neighbourhood is unfolded into the channel axis of a channels-last tensor by a custom
-//! op ([`im2col`], whose backward is the matching scatter-add), and one matrix product with the
-//! weights does the rest. [`ConvImpl::Candle`] is the plain candle formulation (replicate padding
-//! with `pad_with_same`, then `conv2d` without padding) kept as the reference: tests check that
-//! both give the same output.
+//! candle 0.11's CPU `conv2d` is slow for the small channel counts used here, above all its
+//! backward pass, so training runs each convolution as **one custom op on channels-last
+//! tensors**: every `k x k` neighbourhood is unfolded into the channel axis ([`im2col`]'s
+//! layout), one matrix product with the weights does the rest, and the backward pass recomputes
+//! the columns and returns only the input, weight and bias gradients (two matmuls and a
+//! scatter-add). `PReLU` is one op too. [`ConvImpl::Candle`] is the plain candle formulation
+//! (replicate padding with `pad_with_same`, then `conv2d` without padding, `PReLU` from `relu`
+//! and arithmetic), kept as the reference: tests check that both give the same outputs and
+//! gradients.
+//!
+//! Measured on the 2-core development VM, one thread, a training step (forward + backward) of
+//! the fast x2 network on a 16 x 46 x 46 batch takes 38 ms with the fused ops against 153 ms
+//! with candle's `conv2d` (balanced: 162 ms against 568 ms); a 12 -> 12 3x3 layer alone runs
+//! forward + backward at 15 GFLOP/s against 3.7 GFLOP/s. `kansei upscale train --bench` prints
+//! these figures for the current machine.
 //!
 //! # Edges
 //!
@@ -34,9 +42,9 @@ use candle_nn::{Init, VarBuilder};
 /// rounding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ConvImpl {
-    /// Channels-last (`N, H, W, C`) activations, [`im2col`] + one matmul per convolution. Several
-    /// times faster than [`ConvImpl::Candle`] on the CPU for these layer shapes, forward and
-    /// backward; the training default.
+    /// Channels-last (`N, H, W, C`) activations, each convolution one fused im2col + matmul op
+    /// (and `PReLU` one op). About four times faster than [`ConvImpl::Candle`] for a training
+    /// step on the CPU (see the [module docs](self)); the default.
     #[default]
     Im2col,
     /// Channels-first (`N, C, H, W`) activations, `pad_with_same` + candle's `conv2d`. The
@@ -305,7 +313,10 @@ impl CustomOp1 for Im2col {
         let src = contiguous_f32(storage, layout, self.name())?;
         let (n, h, w, c) = layout.shape().dims4()?;
         let out = unfold(src, (n, h, w, c), self.k);
-        Ok((CpuStorage::F32(out), Shape::from((n, h, w, self.k * self.k * c))))
+        Ok((
+            CpuStorage::F32(out),
+            Shape::from((n, h, w, self.k * self.k * c)),
+        ))
     }
 
     fn bwd(&self, _arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> Result<Option<Tensor>> {
@@ -517,7 +528,8 @@ impl CustomOp2 for FusedPRelu {
             .zip(gs.chunks_exact(c))
         {
             for i in 0..c {
-                if x[i] < 0.0 {
+                // At 0 the slope is alpha, as in the reference formulation's backward pass.
+                if x[i] <= 0.0 {
                     gx[i] = g[i] * a[i];
                     grad_a[i] += g[i] * x[i];
                 }

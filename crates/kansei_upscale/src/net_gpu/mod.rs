@@ -34,26 +34,34 @@
 //! tile that fits [`WORKGROUP_MEMORY_BUDGET`] = 16 KiB (wgpu's default
 //! `max_compute_workgroup_storage_size`, so every adapter runs it):
 //!
-//! | network | C | H | M | tile T | luma tile | feature tile | bytes | LR pixels computed by the head per output |
+//! | network | C | H | M | tile T | luma tile | feature tile | bytes | MACs / LR pixel executed (nominal) |
 //! |---|---|---|---|---|---|---|---|---|
-//! | `fast` x2 | 12 | 3 | 2 | 12 | 18² | 12 x 16² | 13,584 | 1.78 |
-//! | `fast` x3, x4 | 12 | 2 | 1 | 14 | 18² | 12 x 16² | 13,584 | 1.31 |
-//! | `balanced` x2 | 16 | 6 | 4 | 7 | 19² | 16 x 15² | 15,844 | 4.59 |
-//! | `balanced` x3, x4 | 16 | 5 | 3 | 9 | 19² | 16 x 15² | 15,844 | 2.78 |
+//! | `fast` x2 | 12 | 3 | 2 | 13 | 19² | 12 x 17² | 15,316 | 2,342 (1,836) |
+//! | `fast` x3, x4 | 12 | 2 | 1 | 15 | 19² | 12 x 17² | 15,316 | 1,543, 1,627 (1,512, 1,596) |
+//! | `balanced` x2 | 16 | 6 | 4 | 7 | 19² | 16 x 15² | 15,844 | 19,857 (7,888) |
+//! | `balanced` x3, x4 | 16 | 5 | 3 | 9 | 19² | 16 x 15² | 15,844 | 11,808, 11,920 (7,456, 7,568) |
 //!
-//! The last column is the recomputation the halo costs: the head runs on `(T + 2M)²`
+//! The executed count includes the recomputation the halo costs: the head runs on `(T + 2M)²`
 //! positions per `T²` outputs, body layer `i` on `(T + 2M - 2 - 2i)²`; the tail runs exactly once
-//! per output. [`TilePlan::macs_per_lr_pixel`] gives the resulting multiply-adds per LR pixel
-//! (the network's nominal cost times the halo overhead), which is what a cost model should use.
-//!
+//! per output. [`TilePlan::macs_per_lr_pixel`] computes it; a cost model should use it rather
+//! than the nominal [`Architecture::macs_per_pixel`]. The overhead is large for `balanced` at
+//! 16 KiB; where the device offers more workgroup memory (lavapipe and desktop GPUs offer at
+//! least 32 KiB), [`TilePlan::with_budget`] picks bigger tiles (32 KiB: `fast` x2 T = 20,
+//! `balanced` x2 T = 13, `balanced` x3/x4 T = 15, two body positions per invocation) and
+//! [`GpuNeuralUpscaler::from_weights`] builds the pipeline for that plan.
+
 //! # Global memory traffic per LR pixel
 //!
 //! - **Input**: each workgroup reads `(T + 2H)²` source texels for `T²` pixels, i.e.
-//!   `((T + 2H) / T)²` texels per LR pixel (`fast` x2: 2.25, `fast` x3/x4: 1.65, `balanced` x2:
-//!   7.37, `balanced` x3/x4: 4.46), plus the bicubic base's 4x4 neighbourhood per output pixel,
-//!   which hits the texture cache (the same texels). At 16 bytes per `rgba32float` texel.
+//!   `((T + 2H) / T)²` texels per LR pixel ([`TilePlan::input_texels_per_lr_pixel`]; at 16 KiB:
+//!   `fast` x2 2.14, `fast` x3/x4 1.60, `balanced` x2 7.37, `balanced` x3/x4 4.46; the
+//!   neighbouring workgroups' halos overlap, so on a GPU with a texture cache most of the
+//!   overhead hits the cache and DRAM traffic approaches one texel per LR pixel). The bicubic
+//!   base reads the 4x4 source neighbourhood of each output pixel: the same texels, from the
+//!   cache. 16 bytes per `rgba32float` texel, 8 per `rgba16float`.
 //! - **Output**: `s²` texels per LR pixel, written once (8, 4 or 16 bytes each for
 //!   `rgba16float`, `rgba8unorm`, `rgba32float`).
+//! - [`TilePlan::bytes_per_lr_pixel`] adds the two up (worst case: no cache reuse of the halo).
 //! - **Weights**: [`PackedWeights::len`] floats, uploaded once; every workgroup reads all of them
 //!   (uniform across invocations, so they stay in cache).
 //!
@@ -74,7 +82,7 @@ use crate::gpu::{
     upload_image,
 };
 use crate::image::{ImageError, ImageF32, Rgba};
-use crate::net::{Architecture, LumaNet};
+use crate::net::{Architecture, LumaNet, NetError};
 
 /// The fused network shader template, embedded at compile time from the repository's
 /// `shaders/` folder (it needs the constant header [`shader_source`] generates).
@@ -99,6 +107,9 @@ pub enum GpuNetError {
     /// A wgpu or harness error (including zero-sized or over-limit textures).
     #[error(transparent)]
     Gpu(#[from] GpuError),
+    /// The model's card does not name an upscaler network.
+    #[error(transparent)]
+    Net(#[from] NetError),
     /// The network's tensors could not be read.
     #[error("reading the network's weights: {0}")]
     Candle(#[from] candle_core::Error),
@@ -175,8 +186,15 @@ pub struct TilePlan {
 }
 
 impl TilePlan {
-    /// The largest tile whose workgroup memory fits [`WORKGROUP_MEMORY_BUDGET`].
+    /// The largest tile whose workgroup memory fits [`WORKGROUP_MEMORY_BUDGET`] (16 KiB).
     pub fn new(arch: &Architecture) -> Self {
+        Self::with_budget(arch, WORKGROUP_MEMORY_BUDGET)
+    }
+
+    /// The largest tile (up to 32 x 32) whose workgroup memory fits `budget` bytes, or a 1 x 1
+    /// tile if none does. A larger budget than 16 KiB (when the device offers it) means less
+    /// halo recomputation; see [`TilePlan::macs_per_lr_pixel`].
+    pub fn with_budget(arch: &Architecture, budget: u32) -> Self {
         let halo = arch.halo() as u32;
         let margin = halo - (arch.head_kernel / 2) as u32;
         let channels = arch.channels as u32;
@@ -195,7 +213,7 @@ impl TilePlan {
         (1..=32)
             .rev()
             .map(plan)
-            .find(|p| p.workgroup_bytes() <= WORKGROUP_MEMORY_BUDGET)
+            .find(|p| p.workgroup_bytes() <= budget)
             .unwrap_or_else(|| plan(1))
     }
 
@@ -217,6 +235,20 @@ impl TilePlan {
     /// Source texels read per LR pixel: `((T + 2H) / T)²`.
     pub fn input_texels_per_lr_pixel(&self) -> f64 {
         (f64::from(self.luma_side()) / f64::from(self.tile)).powi(2)
+    }
+
+    /// Global memory bytes per LR pixel with no cache reuse between workgroups: the input tile
+    /// with its halo at `input_texel_bytes` per texel plus the `s²` output texels at
+    /// `output_texel_bytes` each (weights, read once per workgroup from cache, not counted).
+    pub fn bytes_per_lr_pixel(
+        &self,
+        arch: &Architecture,
+        input_texel_bytes: u32,
+        output_texel_bytes: u32,
+    ) -> f64 {
+        let s2 = (arch.factor() * arch.factor()) as f64;
+        self.input_texels_per_lr_pixel() * f64::from(input_texel_bytes)
+            + s2 * f64::from(output_texel_bytes)
     }
 
     /// Multiply-adds per LR pixel actually executed, halo recomputation included.
@@ -273,8 +305,21 @@ impl PackedWeights {
         Self::from_tensors(*net.architecture(), &net.tensors())
     }
 
-    /// Packs named tensors (as [`LumaNet::tensors`] returns them, or as a `kansei_nn` model file
-    /// holds them) for `arch`, in the packed order whatever order `tensors` is in.
+    /// Packs a model loaded (and validated) by `kansei_nn`, as shipped in `assets/models/`: the
+    /// architecture comes from the card's name, the tensors from the weights file. The weights
+    /// go straight from `kansei_nn` to the GPU; no candle network is built.
+    ///
+    /// # Errors
+    ///
+    /// [`GpuNetError::Net`] if the card does not name an upscaler network, or as
+    /// [`PackedWeights::from_tensors`].
+    pub fn from_loaded(model: &kansei_nn::LoadedModel) -> Result<Self, GpuNetError> {
+        let arch = Architecture::from_model_name(&model.card.name)?;
+        Self::pack(arch, |name| model.tensors.get(name))
+    }
+
+    /// Packs named tensors (as [`LumaNet::tensors`] returns them) for `arch`, in the packed
+    /// order whatever order `tensors` is in.
     ///
     /// # Errors
     ///
@@ -282,6 +327,16 @@ impl PackedWeights {
     pub fn from_tensors(
         arch: Architecture,
         tensors: &[(String, Tensor)],
+    ) -> Result<Self, GpuNetError> {
+        Self::pack(arch, |name| {
+            tensors.iter().find(|(n, _)| n == name).map(|(_, t)| t)
+        })
+    }
+
+    /// Packs the tensors `lookup` finds by name.
+    fn pack<'a>(
+        arch: Architecture,
+        lookup: impl Fn(&str) -> Option<&'a Tensor>,
     ) -> Result<Self, GpuNetError> {
         let c = arch.channels;
         let (kh, kt, s2) = (
@@ -305,8 +360,7 @@ impl PackedWeights {
         let mut values = Vec::new();
         let mut offsets = Vec::with_capacity(layout.len());
         for (name, expected) in layout {
-            let tensor = tensors.iter().find(|(n, _)| *n == name).map(|(_, t)| t);
-            let data = match tensor {
+            let data = match lookup(&name) {
                 Some(t) => t
                     .to_dtype(candle_core::DType::F32)?
                     .flatten_all()?
@@ -475,21 +529,26 @@ impl GpuNeuralUpscaler {
         net: &LumaNet,
         output_format: wgpu::TextureFormat,
     ) -> Result<Self, GpuNetError> {
-        Self::from_weights(ctx, &PackedWeights::from_net(net)?, output_format)
+        let weights = PackedWeights::from_net(net)?;
+        let plan = TilePlan::new(&weights.arch);
+        Self::from_weights(ctx, &weights, &plan, output_format)
     }
 
-    /// As [`GpuNeuralUpscaler::new`], from already packed weights.
+    /// As [`GpuNeuralUpscaler::new`], from already packed weights and with a chosen tiling
+    /// (e.g. [`TilePlan::with_budget`] with the device's `max_compute_workgroup_storage_size`).
     ///
     /// # Errors
     ///
-    /// As [`GpuNeuralUpscaler::new`].
+    /// As [`GpuNeuralUpscaler::new`]; [`GpuNetError::WorkgroupMemory`] if `plan` needs more
+    /// workgroup memory than the device offers.
     pub fn from_weights(
         ctx: &GpuContext,
         weights: &PackedWeights,
+        plan: &TilePlan,
         output_format: wgpu::TextureFormat,
     ) -> Result<Self, GpuNetError> {
         let arch = weights.arch;
-        let plan = TilePlan::new(&arch);
+        let plan = *plan;
         let limits = ctx.device().limits();
         if plan.workgroup_bytes() > limits.max_compute_workgroup_storage_size {
             return Err(GpuNetError::WorkgroupMemory {
@@ -650,11 +709,11 @@ impl GpuNeuralUpscaler {
         let source_view = source.create_view(&wgpu::TextureViewDescriptor::default());
         let destination_view = destination.create_view(&wgpu::TextureViewDescriptor::default());
         ctx.capture_errors(&format!("{label}: dispatch"), || {
-            let mut encoder = ctx
-                .device()
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some(&format!("{label}:encoder")),
-                });
+            let mut encoder =
+                ctx.device()
+                    .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                        label: Some(&format!("{label}:encoder")),
+                    });
             let encoded = self.encode(ctx, &mut encoder, &source_view, &destination_view, &params);
             ctx.queue().submit([encoder.finish()]);
             encoded

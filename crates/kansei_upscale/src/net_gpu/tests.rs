@@ -61,10 +61,7 @@ fn unsupported_output_format_is_an_error() -> TestResult {
         &TilePlan::new(&arch),
         wgpu::TextureFormat::Bgra8Unorm,
     );
-    assert!(matches!(
-        result,
-        Err(GpuNetError::UnsupportedFormat { .. })
-    ));
+    assert!(matches!(result, Err(GpuNetError::UnsupportedFormat { .. })));
     Ok(())
 }
 
@@ -77,7 +74,9 @@ fn params_layout_matches_the_shader() -> TestResult {
         .types
         .iter()
         .find_map(|(_, ty)| match &ty.inner {
-            naga::TypeInner::Struct { members, span } if ty.name.as_deref() == Some("NetParams") => {
+            naga::TypeInner::Struct { members, span }
+                if ty.name.as_deref() == Some("NetParams") =>
+            {
                 Some((members.clone(), *span))
             }
             _ => None,
@@ -117,6 +116,9 @@ fn tile_plans_fit_the_default_workgroup_memory() -> TestResult {
             plan.body_slots,
         );
         assert_eq!(plan.halo as usize, arch.halo());
+        let s2 = (arch.factor() * arch.factor()) as f64;
+        let bytes = plan.bytes_per_lr_pixel(&arch, 16, 8);
+        assert!((bytes - (16.0 * plan.input_texels_per_lr_pixel() + 8.0 * s2)).abs() < 1e-9);
         assert!(plan.workgroup_bytes() <= WORKGROUP_MEMORY_BUDGET);
         // One more pixel of tile would not fit: the plan is the largest.
         let bigger = TilePlan {
@@ -176,4 +178,29 @@ fn half_floats_decode() {
     assert_eq!(f16_to_f32(0x7c00), f32::INFINITY);
     assert!(f16_to_f32(0x7e00).is_nan());
     assert_eq!(f16_to_f32(0x0000), 0.0);
+}
+
+#[test]
+fn a_loaded_model_packs_like_its_network() -> TestResult {
+    let arch = Architecture::new(Profile::Balanced, Scale::new(3)?);
+    let varmap = VarMap::new();
+    let vb = kansei_nn::seeded_var_builder(&varmap, 4, DType::F32, &Device::Cpu);
+    let net = LumaNet::new(arch, &vb)?;
+    let mut model = kansei_nn::LoadedModel {
+        card: kansei_nn::ModelCard {
+            name: arch.model_name(),
+            ..Default::default()
+        },
+        tensors: net.tensors().into_iter().collect(),
+    };
+    assert_eq!(
+        PackedWeights::from_loaded(&model)?,
+        PackedWeights::from_net(&net)?
+    );
+    model.card.name = "not-an-upscaler".to_owned();
+    assert!(matches!(
+        PackedWeights::from_loaded(&model),
+        Err(GpuNetError::Net(_))
+    ));
+    Ok(())
 }

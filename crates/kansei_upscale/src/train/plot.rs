@@ -22,6 +22,7 @@ const WHITE: [u8; 3] = [255, 255, 255];
 const BLACK: [u8; 3] = [0, 0, 0];
 const GRID: [u8; 3] = [225, 225, 225];
 const BLUE: [u8; 3] = [30, 90, 200];
+const LIGHT_BLUE: [u8; 3] = [185, 205, 240];
 const GREY: [u8; 3] = [130, 130, 130];
 
 /// Draws the curves and writes them to `path` as a PNG.
@@ -52,21 +53,29 @@ pub fn plot_training(
         height: LOSS_HEIGHT - TOP - BOTTOM,
         x_max,
     };
-    let binned = bin_means(losses, loss_panel.width as usize, x_max);
-    let logs: Vec<(f64, f64)> = binned
-        .iter()
-        .filter(|(_, v)| *v > 0.0 && v.is_finite())
-        .map(|&(x, v)| (x, v.log10()))
-        .collect();
-    let (lo, hi) = padded_range(logs.iter().map(|p| p.1));
+    let log10 = |points: Vec<(f64, f64)>| -> Vec<(f64, f64)> {
+        points
+            .into_iter()
+            .filter(|(_, v)| *v > 0.0 && v.is_finite())
+            .map(|(x, v)| (x, v.log10()))
+            .collect()
+    };
+    let raw = log10(bin_means(losses, loss_panel.width as usize, x_max));
+    let smoothed = log10(bin_means(
+        &moving_average(losses, losses.len() / 40),
+        loss_panel.width as usize,
+        x_max,
+    ));
+    let (lo, hi) = padded_range(raw.iter().map(|p| p.1));
     canvas.text(
         LEFT,
         8,
-        "TRAINING LOSS (CHARBONNIER, MEAN PER BIN, LOG SCALE) VS STEP",
+        "TRAINING LOSS (CHARBONNIER, LOG SCALE): PER STEP (LIGHT), MOVING AVERAGE (DARK)",
         BLACK,
     );
     canvas.axes(&loss_panel, (lo, hi), |v| format_number(10f64.powf(v)));
-    canvas.polyline(&loss_panel, (lo, hi), &logs, BLUE, false);
+    canvas.polyline(&loss_panel, (lo, hi), &raw, LIGHT_BLUE, false);
+    canvas.polyline(&loss_panel, (lo, hi), &smoothed, BLUE, false);
 
     if !validation.is_empty() {
         let panel = Panel {
@@ -119,6 +128,23 @@ fn bin_means(points: &[(u64, f64)], bins: usize, x_max: f64) -> Vec<(f64, f64)> 
         .enumerate()
         .filter(|(_, (_, n))| *n > 0)
         .map(|(i, (sum, n))| ((i as f64 + 0.5) / bins as f64 * x_max, sum / *n as f64))
+        .collect()
+}
+
+/// Centred moving average over `window` points (at least 1; shorter at the ends).
+fn moving_average(points: &[(u64, f64)], window: usize) -> Vec<(u64, f64)> {
+    let half = window.max(1) / 2;
+    let mut prefix = Vec::with_capacity(points.len() + 1);
+    prefix.push(0.0);
+    for &(_, v) in points {
+        let last = prefix.last().copied().unwrap_or(0.0);
+        prefix.push(last + if v.is_finite() { v } else { 0.0 });
+    }
+    (0..points.len())
+        .map(|i| {
+            let (a, b) = (i.saturating_sub(half), (i + half + 1).min(points.len()));
+            (points[i].0, (prefix[b] - prefix[a]) / (b - a) as f64)
+        })
         .collect()
 }
 
@@ -364,6 +390,13 @@ mod tests {
         let points: Vec<(u64, f64)> = (0..10).map(|s| (s, s as f64)).collect();
         let bins = bin_means(&points, 2, 10.0);
         assert_eq!(bins, [(2.5, 2.0), (7.5, 7.0)]);
+    }
+
+    #[test]
+    fn moving_average_is_centred() {
+        let points: Vec<(u64, f64)> = (0..5).map(|s| (s, s as f64)).collect();
+        let avg = moving_average(&points, 3);
+        assert_eq!(avg, [(0, 0.5), (1, 1.0), (2, 2.0), (3, 3.0), (4, 3.5)]);
     }
 
     #[test]
