@@ -251,31 +251,38 @@ fn unsupported_scale_is_a_one_line_error() -> TestResult {
 }
 
 #[test]
-fn unknown_and_planned_methods_list_the_available_ones() -> TestResult {
+fn unknown_methods_and_missing_models_are_one_line_errors() -> TestResult {
     let data = set5_x2();
+    let no_models = tempfile::tempdir()?;
     let eval_with = |method: &str| {
-        kansei(&[
-            OsStr::new("upscale"),
-            OsStr::new("eval"),
-            OsStr::new("--data"),
-            data.as_os_str(),
-            OsStr::new("--scale"),
-            OsStr::new("2"),
-            OsStr::new("--method"),
-            OsStr::new(method),
-        ])
+        Command::new(env!("CARGO_BIN_EXE_kansei"))
+            .args([
+                OsStr::new("upscale"),
+                OsStr::new("eval"),
+                OsStr::new("--data"),
+                data.as_os_str(),
+                OsStr::new("--scale"),
+                OsStr::new("2"),
+                OsStr::new("--no-gpu"),
+                OsStr::new("--method"),
+                OsStr::new(method),
+            ])
+            // An empty models folder: no trained network exists there.
+            .env("KANSEI_MODELS", no_models.path())
+            .output()
     };
     let stderr = assert_one_line_error(&eval_with("magic")?);
     assert!(
         stderr.contains(
-            "unknown method `magic`; available: nearest, bilinear, bicubic, lanczos3, fsr1"
+            "unknown method `magic`; available: nearest, bilinear, bicubic, lanczos3, fsr1, \
+             fast, balanced"
         ),
         "{stderr}"
     );
     let stderr = assert_one_line_error(&eval_with("balanced")?);
     assert!(
-        stderr.contains("method `balanced` is not available yet; available: nearest, bilinear, bicubic, lanczos3, fsr1"),
-        "{stderr}"
+        stderr.contains("kansei-upscale-balanced-x2"),
+        "a missing model must be named: {stderr}"
     );
     Ok(())
 }

@@ -20,9 +20,12 @@ fn gpu_methods_match_their_cpu_reference() -> TestResult {
         ]
     })?;
     for method in Method::AVAILABLE {
-        let gpu = method.gpu(ctx)?;
-        assert_eq!(gpu.method(), method);
         for scale in [Scale::X2, Scale::X3, Scale::X4] {
+            if !method.is_ready(scale) {
+                continue; // a neural method without a trained model for this scale
+            }
+            let gpu = method.gpu(ctx, scale)?;
+            assert_eq!(gpu.method(), method);
             let on_gpu = gpu.run(ctx, &input, scale)?;
             let on_cpu = method.run_cpu(&input, scale)?;
             let diff = on_gpu
@@ -44,7 +47,7 @@ fn gpu_methods_match_their_cpu_reference() -> TestResult {
 #[test]
 fn timing_runs_the_requested_number_of_times_on_a_1080p_frame() -> TestResult {
     let ctx = common::context();
-    let gpu = Method::Bilinear.gpu(ctx)?;
+    let gpu = Method::Bilinear.gpu(ctx, Scale::X2)?;
     let frame = timing_frame(Scale::X4)?;
     let timing = time_gpu(&gpu, ctx, &frame, Scale::X4, 3)?;
     assert_eq!(timing.runs.len(), 3);

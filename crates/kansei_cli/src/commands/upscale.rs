@@ -96,10 +96,15 @@ fn upscale_one(input: &Path, output: &Path, scale: u32, method: &str) -> Result<
     Ok(())
 }
 
-/// The methods named on the command line (duplicates dropped), or every available one.
-fn parse_methods(names: &[String]) -> Result<Vec<Method>, EvalError> {
+/// The methods named on the command line (duplicates dropped), or every one that can run at
+/// `scale`.
+fn parse_methods(names: &[String], scale: Scale) -> Result<Vec<Method>, EvalError> {
     if names.is_empty() {
-        return Ok(Method::AVAILABLE.to_vec());
+        // Neural methods join the default list once their model for this scale is trained.
+        return Ok(Method::AVAILABLE
+            .into_iter()
+            .filter(|m| m.is_ready(scale))
+            .collect());
     }
     let mut methods = Vec::new();
     for name in names {
@@ -119,7 +124,7 @@ fn eval(
     no_gpu: bool,
 ) -> Result<(), EvalError> {
     let scale = Scale::new(scale)?;
-    let methods = parse_methods(method_names)?;
+    let methods = parse_methods(method_names, scale)?;
     let dataset = Dataset::discover(data)?;
     let samples = load_samples(&dataset, scale)?;
     let ctx = if no_gpu {

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use crate::gpu::GpuError;
 use crate::image::ImageError;
+use crate::net::NetError;
+use crate::net_gpu::GpuNetError;
 use crate::resample::ResampleError;
 use crate::spatial::SpatialError;
 
@@ -131,14 +133,6 @@ pub enum EvalError {
         /// Comma-separated names that work today.
         available: String,
     },
-    /// A method that is planned but not implemented yet.
-    #[error("method `{name}` is not available yet; available: {available}")]
-    MethodNotAvailable {
-        /// The name that was given.
-        name: String,
-        /// Comma-separated names that work today.
-        available: String,
-    },
     /// Building an image failed (zero-sized or overflowing).
     #[error(transparent)]
     Image(#[from] ImageError),
@@ -157,7 +151,26 @@ pub enum EvalError {
         /// The method's name.
         method: &'static str,
     },
+    /// A neural method's network could not be loaded or run (boxed: model errors are large and
+    /// would bloat every `Result` of the evaluation).
+    #[error(transparent)]
+    Net(Box<NetError>),
+    /// A neural method's GPU pipeline failed (boxed, as [`EvalError::Net`]).
+    #[error(transparent)]
+    NetGpu(Box<GpuNetError>),
     /// The edge-adaptive spatial upscaler failed.
     #[error(transparent)]
     Spatial(#[from] SpatialError),
+}
+
+impl From<NetError> for EvalError {
+    fn from(error: NetError) -> Self {
+        Self::Net(Box::new(error))
+    }
+}
+
+impl From<GpuNetError> for EvalError {
+    fn from(error: GpuNetError) -> Self {
+        Self::NetGpu(Box::new(error))
+    }
 }

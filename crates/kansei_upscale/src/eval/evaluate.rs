@@ -93,7 +93,7 @@ pub fn evaluate(
     let images = score_method(method, samples, scale)?;
     let gpu = match gpu {
         Some(ctx) => {
-            let pipelines = method.gpu(ctx)?;
+            let pipelines = method.gpu(ctx, scale)?;
             Some(time_gpu(
                 &pipelines,
                 ctx,

@@ -34,17 +34,23 @@
 use super::{EvalError, Scale, Workload};
 use crate::gpu::{GpuContext, RGBA32F, create_texture_2d, read_image, upload_image};
 use crate::image::ImageF32;
+use crate::net::{Architecture, LumaNet, Profile};
+use crate::net_gpu::{GpuNetParams, GpuNeuralUpscaler};
 use crate::resample::{GpuResampleParams, GpuResampler, ResampleFilter, resample_cpu};
 use crate::spatial::{GpuSpatialUpscaler, SpatialUpscaleParams, spatial_upscale_cpu};
+
+/// Where the neural methods' trained models are read from: `$KANSEI_MODELS` when set, otherwise
+/// the repository's `assets/models`.
+pub fn models_dir() -> std::path::PathBuf {
+    std::env::var_os("KANSEI_MODELS").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/models"),
+        std::path::PathBuf::from,
+    )
+}
 
 /// RCAS sharpness (in stops; 0 is the strongest) the `fsr1` method runs with: a light touch, the
 /// setting FSR 1 integrations commonly ship as their default.
 pub const FSR1_SHARPNESS_STOPS: f32 = 0.2;
-
-/// Every name the command line accepts, implemented or planned, in the order reports list them.
-pub const METHOD_NAMES: [&str; 7] = [
-    "nearest", "bilinear", "bicubic", "lanczos3", "fsr1", "fast", "balanced",
-];
 
 /// An upscaling method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -61,6 +67,10 @@ pub enum Method {
     /// The edge-adaptive upscaler with contrast-adaptive sharpening written from AMD FSR 1's
     /// description ([`crate::spatial`]), at [`FSR1_SHARPNESS_STOPS`].
     Fsr1,
+    /// Kansei's `fast` network ([`Profile::Fast`]), read from [`models_dir`].
+    Fast,
+    /// Kansei's `balanced` network ([`Profile::Balanced`]), read from [`models_dir`].
+    Balanced,
 }
 
 /// What a method costs per output pixel (see the [module docs](self) for how it is counted).
@@ -106,17 +116,47 @@ enum Engine {
         /// RCAS sharpness in stops.
         sharpness: f32,
     },
+    /// A trained network of this profile ([`LumaNet`] / [`GpuNeuralUpscaler`]).
+    Neural(Profile),
 }
 
 impl Method {
-    /// The methods implemented today, in report order.
-    pub const AVAILABLE: [Self; 5] = [
+    /// The methods implemented today, in report order. The neural ones also need a trained
+    /// model for the scale ([`Method::is_ready`]).
+    pub const AVAILABLE: [Self; 7] = [
         Self::Nearest,
         Self::Bilinear,
         Self::Bicubic,
         Self::Lanczos3,
         Self::Fsr1,
+        Self::Fast,
+        Self::Balanced,
     ];
+
+    /// The trained model a neural method reads at `scale`; `None` for classical methods.
+    pub fn model_path(self, scale: Scale) -> Option<std::path::PathBuf> {
+        match self.engine() {
+            Engine::Neural(profile) => Some(models_dir().join(format!(
+                "{}.safetensors",
+                Architecture::new(profile, scale).model_name()
+            ))),
+            Engine::Resample(_) | Engine::Spatial { .. } => None,
+        }
+    }
+
+    /// Whether the method can run at `scale`: always for classical methods, and for neural ones
+    /// when their model file exists.
+    pub fn is_ready(self, scale: Scale) -> bool {
+        self.model_path(scale).is_none_or(|path| path.is_file())
+    }
+
+    /// Loads the neural method's network for `scale` (validated against its card).
+    fn load_net(profile: Profile, scale: Scale) -> Result<LumaNet, EvalError> {
+        let name = Architecture::new(profile, scale).model_name();
+        let path = models_dir().join(format!("{name}.safetensors"));
+        let (net, _card) = LumaNet::load(&path, &candle_core::Device::Cpu)?;
+        Ok(net)
+    }
 
     /// The command-line name.
     pub fn name(self) -> &'static str {
@@ -126,13 +166,15 @@ impl Method {
             Self::Bicubic => "bicubic",
             Self::Lanczos3 => "lanczos3",
             Self::Fsr1 => "fsr1",
+            Self::Fast => "fast",
+            Self::Balanced => "balanced",
         }
     }
 
     /// Multiply-adds and intermediate traffic per output pixel when upscaling by `scale`.
     ///
     /// Classical filters cost the same at every scale; neural methods will not.
-    pub fn cost(self, _scale: Scale) -> MethodCost {
+    pub fn cost(self, scale: Scale) -> MethodCost {
         match self {
             // A copy: no arithmetic on the colour.
             Self::Nearest => MethodCost::single_pass(0.0),
@@ -149,6 +191,18 @@ impl Method {
                 macs_per_output_pixel: 12.0 * 3.0 + 12.0 * 3.0 + 5.0 * 3.0,
                 intermediate_bytes_per_output_pixel: super::INTERMEDIATE_BYTES_PER_PIXEL,
             },
+            // The network's multiply-adds per low-resolution pixel, spread over the s² output
+            // pixels it produces, plus the bicubic base it adds its residual to. One fused pass.
+            Self::Fast | Self::Balanced => {
+                let profile = if self == Self::Fast {
+                    Profile::Fast
+                } else {
+                    Profile::Balanced
+                };
+                let arch = Architecture::new(profile, scale);
+                let s2 = f64::from(scale.get() * scale.get());
+                MethodCost::single_pass(arch.macs_per_pixel() as f64 / s2 + 4.0 * 4.0 * 3.0)
+            }
         }
     }
 
@@ -161,28 +215,20 @@ impl Method {
             Self::Fsr1 => Engine::Spatial {
                 sharpness: FSR1_SHARPNESS_STOPS,
             },
+            Self::Fast => Engine::Neural(Profile::Fast),
+            Self::Balanced => Engine::Neural(Profile::Balanced),
         }
     }
 
-    /// The method called `name`, or an error listing the available names: a planned method
-    /// that is not implemented yet ([`EvalError::MethodNotAvailable`]) or an unknown name
-    /// ([`EvalError::UnknownMethod`]).
+    /// The method called `name`, or [`EvalError::UnknownMethod`] listing the available names.
     pub fn from_name(name: &str) -> Result<Self, EvalError> {
-        if let Some(method) = Self::AVAILABLE.into_iter().find(|m| m.name() == name) {
-            return Ok(method);
-        }
-        let available = Self::AVAILABLE.map(Self::name).join(", ");
-        if METHOD_NAMES.contains(&name) {
-            Err(EvalError::MethodNotAvailable {
+        Self::AVAILABLE
+            .into_iter()
+            .find(|m| m.name() == name)
+            .ok_or_else(|| EvalError::UnknownMethod {
                 name: name.to_owned(),
-                available,
+                available: Self::AVAILABLE.map(Self::name).join(", "),
             })
-        } else {
-            Err(EvalError::UnknownMethod {
-                name: name.to_owned(),
-                available,
-            })
-        }
     }
 
     /// Upscales `input` by `scale` on the CPU: the reference the quality scores come from.
@@ -196,13 +242,14 @@ impl Method {
             Engine::Spatial { sharpness } => {
                 Ok(spatial_upscale_cpu(input, width, height, sharpness)?)
             }
+            Engine::Neural(profile) => Ok(Self::load_net(profile, scale)?.upscale_rgb(input)?),
         }
     }
 
-    /// Builds this method's GPU pipelines on `ctx`. Slow (pipeline compilation): build once and
-    /// reuse the [`GpuMethod`].
-    pub fn gpu(self, ctx: &GpuContext) -> Result<GpuMethod, EvalError> {
-        GpuMethod::new(self, ctx)
+    /// Builds this method's GPU pipelines on `ctx` for upscaling by `scale`. Slow (pipeline
+    /// compilation): build once and reuse the [`GpuMethod`].
+    pub fn gpu(self, ctx: &GpuContext, scale: Scale) -> Result<GpuMethod, EvalError> {
+        GpuMethod::new(self, ctx, scale)
     }
 
     /// Upscales `input` by `scale` on the GPU, building the pipelines for this one call; use
@@ -213,7 +260,7 @@ impl Method {
         input: &ImageF32,
         scale: Scale,
     ) -> Result<ImageF32, EvalError> {
-        self.gpu(ctx)?.run(ctx, input, scale)
+        self.gpu(ctx, scale)?.run(ctx, input, scale)
     }
 }
 
@@ -238,6 +285,9 @@ enum GpuEngine {
     Spatial {
         upscaler: GpuSpatialUpscaler,
         sharpness: f32,
+    },
+    Neural {
+        upscaler: Box<GpuNeuralUpscaler>,
     },
 }
 
@@ -329,7 +379,7 @@ impl GpuFrame {
 }
 
 impl GpuMethod {
-    fn new(method: Method, ctx: &GpuContext) -> Result<Self, EvalError> {
+    fn new(method: Method, ctx: &GpuContext, scale: Scale) -> Result<Self, EvalError> {
         let engine = match method.engine() {
             Engine::Resample(filter) => GpuEngine::Resample {
                 resampler: GpuResampler::new(ctx)?,
@@ -338,6 +388,13 @@ impl GpuMethod {
             Engine::Spatial { sharpness } => GpuEngine::Spatial {
                 upscaler: GpuSpatialUpscaler::new(ctx)?,
                 sharpness,
+            },
+            Engine::Neural(profile) => GpuEngine::Neural {
+                upscaler: Box::new(GpuNeuralUpscaler::new(
+                    ctx,
+                    &Method::load_net(profile, scale)?,
+                    RGBA32F,
+                )?),
             },
         };
         Ok(Self { method, engine })
@@ -359,6 +416,7 @@ impl GpuMethod {
         match self.engine {
             GpuEngine::Resample { .. } => false,
             GpuEngine::Spatial { .. } => true,
+            GpuEngine::Neural { .. } => false,
         }
     }
 
@@ -421,6 +479,15 @@ impl GpuMethod {
                     )
                 })??;
             }
+            GpuEngine::Neural { upscaler } => {
+                let params = GpuNetParams {
+                    in_size: frame.input_size,
+                    out_size: frame.output_size,
+                };
+                ctx.capture_errors("kansei:eval: encode neural upscale", || {
+                    upscaler.encode(ctx, encoder, &frame.source, &frame.destination, &params)
+                })??;
+            }
         }
         Ok(())
     }
@@ -446,25 +513,33 @@ mod tests {
     fn names_round_trip_and_are_listed() {
         for method in Method::AVAILABLE {
             assert_eq!(Method::from_name(method.name()).ok(), Some(method));
-            assert!(METHOD_NAMES.contains(&method.name()));
         }
     }
 
     #[test]
-    fn planned_and_unknown_names_list_the_available_ones() {
-        let planned = Method::from_name("fast").err().map(|e| e.to_string());
-        assert_eq!(
-            planned.as_deref(),
-            Some(
-                "method `fast` is not available yet; available: nearest, bilinear, bicubic, \
-                 lanczos3, fsr1"
-            )
-        );
+    fn unknown_names_list_the_available_ones() {
         let unknown = Method::from_name("magic").err().map(|e| e.to_string());
         assert_eq!(
             unknown.as_deref(),
-            Some("unknown method `magic`; available: nearest, bilinear, bicubic, lanczos3, fsr1")
+            Some(
+                "unknown method `magic`; available: nearest, bilinear, bicubic, lanczos3, fsr1, \
+                 fast, balanced"
+            )
         );
+    }
+
+    #[test]
+    fn neural_methods_read_their_model_by_profile_and_scale() {
+        let path = Method::Fast
+            .model_path(Scale::X3)
+            .expect("a neural method has a model");
+        assert!(
+            path.ends_with("kansei-upscale-fast-x3.safetensors"),
+            "{}",
+            path.display()
+        );
+        assert_eq!(Method::Bicubic.model_path(Scale::X3), None);
+        assert!(Method::Bicubic.is_ready(Scale::X4));
     }
 
     #[test]

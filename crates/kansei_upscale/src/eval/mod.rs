@@ -52,7 +52,7 @@ pub use dataset::{Dataset, DatasetEntry, HR_SUFFIX, LR_SUFFIX, LrSource, Sample,
 pub use downscale::{AxisTaps, axis_taps, downscale_antialiased, downscale_matlab_uint8};
 pub use error::EvalError;
 pub use evaluate::{ImageScore, MethodReport, evaluate, load_samples, project_ps5, score_method};
-pub use method::{GpuFrame, GpuMethod, METHOD_NAMES, Method, MethodCost, output_size};
+pub use method::{GpuFrame, GpuMethod, Method, MethodCost, models_dir, output_size};
 pub use metrics::{
     PSNR_PEAK, Scores, crop, crop_for_scoring, mse, psnr_from_mse, psnr_rgb, psnr_y, score,
     score_with_luma, ssim_y,
