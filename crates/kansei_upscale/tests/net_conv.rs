@@ -1,8 +1,7 @@
-//! The two convolution paths of `kansei_upscale::net` agree, and (ignored by default) how fast
-//! each is on this machine.
+//! The two convolution paths of `kansei_upscale::net` agree. How fast each is on this machine is
+//! a measurement, not a test:
 //!
 //! ```text
-//! RAYON_NUM_THREADS=1 cargo test -p kansei_upscale --test net_conv -- --ignored --nocapture
 //! RAYON_NUM_THREADS=1 kansei upscale train --profile fast --scale 2 --data D --out O --bench
 //! ```
 
@@ -130,23 +129,6 @@ fn whole_network_is_the_same_with_either_convolution() -> TestResult {
                 );
             }
         }
-    }
-    Ok(())
-}
-
-#[test]
-#[ignore = "a benchmark: prints throughput, asserts nothing"]
-fn print_convolution_throughput() -> TestResult {
-    // `kansei upscale train --bench` prints the same from an optimised build; in a dev build
-    // the im2col op (this crate's code) runs unoptimised.
-    for profile in Profile::ALL {
-        let config = kansei_upscale::train::TrainConfig::new(
-            profile,
-            Scale::new(2)?,
-            "unused".into(),
-            "unused.safetensors".into(),
-        );
-        kansei_upscale::train::benchmark(&config, &mut |line| println!("{line}"))?;
     }
     Ok(())
 }
