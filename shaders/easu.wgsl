@@ -5,6 +5,8 @@
 // (crates/kansei_upscale/src/spatial/mod.rs), and the CPU reference (spatial/easu.rs) follows it
 // operation for operation, including the order of additions, so the two agree to float rounding.
 // Texels are read with `textureLoad` (no sampler, no gather) for the same reason.
+//
+// Prepended at build time: shaders/common/sampling.wgsl (SourcePosition, source_position).
 
 // Mirrors `GpuEasuParams` in crates/kansei_upscale/src/spatial/params.rs (16 bytes).
 struct EasuParams {
@@ -34,25 +36,6 @@ const QUAD = array<vec2<i32>, 4>(vec2<i32>(0, 0), vec2<i32>(1, 0), vec2<i32>(0, 
 @group(0) @binding(0) var<uniform> params: EasuParams;
 @group(0) @binding(1) var source: texture_2d<f32>;
 @group(0) @binding(2) var destination: texture_storage_2d<rgba32float, write>;
-
-// Where an output pixel samples the source along one axis: sx = base + t, t in [0, 1).
-struct SourcePosition {
-    base: i32,
-    t: f32,
-}
-
-// Identical to `source_position` in resample.wgsl (a unit test keeps the two copies in step):
-// sx = (dst + 0.5) * in_len / out_len - 0.5, with an exact integer `base`.
-fn source_position(dst: u32, in_len: u32, out_len: u32) -> SourcePosition {
-    let scaled = (2u * dst + 1u) * in_len;
-    let d = 2u * out_len;
-    if scaled >= out_len {
-        let n = scaled - out_len;
-        return SourcePosition(i32(n / d), f32(n % d) / f32(d));
-    }
-    // n < 0 only for the first pixels of an upscale, and then -d < n < 0: floor is -1.
-    return SourcePosition(-1, f32(d - (out_len - scaled)) / f32(d));
-}
 
 // The footprint on a 4x4 grid, index (j + 1) * 4 + (i + 1); the corners are never read.
 var<private> colors: array<vec4<f32>, 16>;

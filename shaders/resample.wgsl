@@ -8,6 +8,9 @@
 // than a hardware sampler for the same reason: samplers round their weights to a few bits. For
 // the same reason again `sin` is a written-out polynomial (`sin_pi`): GPU `sin` is only required
 // to be accurate to about 2^-11.
+//
+// Prepended at build time: shaders/common/sampling.wgsl (KEYS_A, SourcePosition, source_position,
+// keys_weight).
 
 // Mirrors `GpuResampleParams` in crates/kansei_upscale/src/resample/gpu.rs (32 bytes).
 struct ResampleParams {
@@ -24,7 +27,6 @@ const FILTER_BILINEAR: u32 = 0u;
 const FILTER_BICUBIC: u32 = 1u;
 const FILTER_NEAREST: u32 = 2u;
 const FILTER_LANCZOS3: u32 = 3u;
-const KEYS_A: f32 = -0.5;
 const PI: f32 = 3.14159265358979;
 
 // Six weight slots: slot k holds the tap at base + k - 2. BASE_SLOT is the tap at base.
@@ -35,41 +37,9 @@ const BASE_SLOT: i32 = 2;
 @group(0) @binding(1) var source: texture_2d<f32>;
 @group(0) @binding(2) var destination: texture_storage_2d<rgba32float, write>;
 
-// Where an output pixel samples the source along one axis: sx = base + t, t in [0, 1).
-struct SourcePosition {
-    base: i32,
-    t: f32,
-}
-
-// sx = (dst + 0.5) * in_len / out_len - 0.5 = n / d with n = (2 dst + 1) in_len - out_len and
-// d = 2 out_len, split with integer division so `base` is exact. The host rejects sizes where
-// (2 dst + 1) * in_len overflows u32.
-fn source_position(dst: u32, in_len: u32, out_len: u32) -> SourcePosition {
-    let scaled = (2u * dst + 1u) * in_len;
-    let d = 2u * out_len;
-    if scaled >= out_len {
-        let n = scaled - out_len;
-        return SourcePosition(i32(n / d), f32(n % d) / f32(d));
-    }
-    // n < 0 only for the first pixels of an upscale, and then -d < n < 0: floor is -1.
-    return SourcePosition(-1, f32(d - (out_len - scaled)) / f32(d));
-}
-
 // floor((dst + 0.5) * in_len / out_len) in integers, clamped into the source.
 fn nearest_index(dst: u32, in_len: u32, out_len: u32) -> u32 {
     return min((2u * dst + 1u) * in_len / (2u * out_len), in_len - 1u);
-}
-
-// Keys cubic convolution kernel K(x).
-fn keys_weight(x: f32) -> f32 {
-    let ax = abs(x);
-    if ax <= 1.0 {
-        return ((KEYS_A + 2.0) * ax - (KEYS_A + 3.0)) * ax * ax + 1.0;
-    }
-    if ax < 2.0 {
-        return ((KEYS_A * ax - 5.0 * KEYS_A) * ax + 8.0 * KEYS_A) * ax - 4.0 * KEYS_A;
-    }
-    return 0.0;
 }
 
 // sin(pi x), exactly 0 at integers: x = n + r, r in [-0.5, 0.5], (-1)^n times a degree-13

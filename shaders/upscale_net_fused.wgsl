@@ -17,6 +17,9 @@
 //   FEAT_SIDE    TILE + 2 MARGIN                  BODY_SLOTS  body positions per invocation
 //   W_HEAD, B_HEAD, A_HEAD, W_BODY, BODY_STRIDE, W_TAIL, B_TAIL: offsets into `weights`
 //   CLAMP_OUTPUT whether to clamp RGBA to [0, 1] before the store (unorm destinations)
+//
+// Also prepended: shaders/common/sampling.wgsl (KEYS_A, SourcePosition, source_position,
+// keys_weight).
 
 // Mirrors `GpuNetParams` in crates/kansei_upscale/src/net_gpu/mod.rs (16 bytes).
 struct NetParams {
@@ -34,7 +37,6 @@ const LUMA_TO_RGB: f32 = 255.0 / 219.0;
 // MATLAB rgb2ycbcr luma divided by 255: (16 + 65.481 R + 128.553 G + 24.966 B) / 255.
 const Y_OFFSET: f32 = 16.0 / 255.0;
 const Y_WEIGHTS: vec3<f32> = vec3<f32>(65.481 / 255.0, 128.553 / 255.0, 24.966 / 255.0);
-const KEYS_A: f32 = -0.5;
 
 @group(0) @binding(0) var<uniform> params: NetParams;
 @group(0) @binding(1) var<storage, read> weights: array<f32>;
@@ -61,32 +63,6 @@ fn feat_index(g: vec2<i32>, last: vec2<i32>, feat_origin: vec2<i32>) -> u32 {
 }
 
 // ---- Bicubic base: the same maths, in the same order, as shaders/resample.wgsl's bicubic. ----
-
-struct SourcePosition {
-    base: i32,
-    t: f32,
-}
-
-fn source_position(dst: u32, in_len: u32, out_len: u32) -> SourcePosition {
-    let scaled = (2u * dst + 1u) * in_len;
-    let d = 2u * out_len;
-    if scaled >= out_len {
-        let n = scaled - out_len;
-        return SourcePosition(i32(n / d), f32(n % d) / f32(d));
-    }
-    return SourcePosition(-1, f32(d - (out_len - scaled)) / f32(d));
-}
-
-fn keys_weight(x: f32) -> f32 {
-    let ax = abs(x);
-    if ax <= 1.0 {
-        return ((KEYS_A + 2.0) * ax - (KEYS_A + 3.0)) * ax * ax + 1.0;
-    }
-    if ax < 2.0 {
-        return ((KEYS_A * ax - 5.0 * KEYS_A) * ax + 8.0 * KEYS_A) * ax - 4.0 * KEYS_A;
-    }
-    return 0.0;
-}
 
 // Weights of the taps at base - 1 ..= base + 2 (index k is base + k - 1).
 fn cubic_weights(t: f32) -> array<f32, 4> {

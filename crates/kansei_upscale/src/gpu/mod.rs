@@ -6,7 +6,10 @@
 //! ([`GpuContext::capture_errors`]) so validation errors become values instead of panics.
 //!
 //! Shaders live in the repository's `shaders/` folder and are embedded with `include_str!` by the
-//! code that uses them; nothing is read from disk at run time.
+//! code that uses them; nothing is read from disk at run time. WGSL has no includes: shaders that
+//! share code are embedded with [`shader_with_common!`](crate::gpu::shader_with_common), which
+//! prepends `shaders/common/sampling.wgsl` (source positions and the Keys kernel), so there is one
+//! definition of the resampling maths on the GPU.
 
 mod buffer;
 mod context;
@@ -18,6 +21,26 @@ pub use buffer::{create_buffer, create_buffer_init, read_buffer, read_buffer_byt
 pub use context::GpuContext;
 pub use error::{GpuError, NO_ADAPTER_FIX};
 pub use kernel::{BindingKind, ComputeKernel, KernelDescriptor, WORKGROUP_SIZE_2D, workgroups_2d};
+/// Embeds `shaders/common/sampling.wgsl` followed by `shaders/<file>` as one `&'static str`
+/// (WGSL declarations may come in any order, so the shared functions can precede their users).
+macro_rules! shader_with_common {
+    ($file:literal) => {
+        concat!(
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shaders/common/sampling.wgsl"
+            )),
+            "\n",
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shaders/",
+                $file
+            ))
+        )
+    };
+}
+pub(crate) use shader_with_common;
+
 pub use texture::{
     RGBA32F, check_texture_size, create_texture_2d, padded_bytes_per_row, read_image,
     read_texture_bytes, strip_row_padding, upload_image,

@@ -86,10 +86,7 @@ use crate::net::{Architecture, LumaNet, NetError};
 
 /// The fused network shader template, embedded at compile time from the repository's
 /// `shaders/` folder (it needs the constant header [`shader_source`] generates).
-pub const UPSCALE_NET_WGSL: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shaders/upscale_net_fused.wgsl"
-));
+pub const UPSCALE_NET_WGSL: &str = crate::gpu::shader_with_common!("upscale_net_fused.wgsl");
 
 /// Workgroup memory every pipeline stays within: 16 KiB, wgpu's default (and WebGPU's minimum)
 /// `max_compute_workgroup_storage_size`.

@@ -10,10 +10,7 @@ use crate::gpu::{
 use crate::image::ImageF32;
 
 /// The resample shader, embedded at compile time from the repository's `shaders/` folder.
-pub const RESAMPLE_WGSL: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shaders/resample.wgsl"
-));
+pub const RESAMPLE_WGSL: &str = crate::gpu::shader_with_common!("resample.wgsl");
 
 const LABEL: &str = "kansei:resample";
 

@@ -9,10 +9,7 @@ use crate::gpu::{
 use crate::image::ImageF32;
 
 /// The EASU shader, embedded at compile time from the repository's `shaders/` folder.
-pub const EASU_WGSL: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shaders/easu.wgsl"
-));
+pub const EASU_WGSL: &str = crate::gpu::shader_with_common!("easu.wgsl");
 
 /// The RCAS shader, embedded at compile time from the repository's `shaders/` folder.
 pub const RCAS_WGSL: &str = include_str!(concat!(
@@ -355,15 +352,21 @@ mod tests {
     }
 
     #[test]
-    fn source_position_is_the_same_as_the_resamplers() {
-        // WGSL has no includes, so the function is copied; keep the copies identical.
-        let body = |wgsl: &'static str| -> Option<&'static str> {
-            let start = wgsl.find("fn source_position(")?;
-            let end = start + wgsl[start..].find("\n}\n")?;
-            Some(&wgsl[start..end])
-        };
-        let resample = body(crate::resample::RESAMPLE_WGSL);
-        assert!(resample.is_some());
-        assert_eq!(body(EASU_WGSL), resample);
+    fn shaders_share_one_definition_of_the_sampling_maths() {
+        // shaders/common/sampling.wgsl is prepended to each shader; a second copy of a shared
+        // function in a shader file would fail to compile (redefinition) or, if renamed, drift.
+        for wgsl in [
+            EASU_WGSL,
+            crate::resample::RESAMPLE_WGSL,
+            crate::net_gpu::UPSCALE_NET_WGSL,
+        ] {
+            for shared in [
+                "fn source_position(",
+                "fn keys_weight(",
+                "struct SourcePosition",
+            ] {
+                assert_eq!(wgsl.matches(shared).count(), 1, "{shared}");
+            }
+        }
     }
 }
