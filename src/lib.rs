@@ -8,7 +8,7 @@
 //! | module | crate | what it does |
 //! |---|---|---|
 //! | [`nn`] | `kansei_nn` | model files: safetensors weights with RON model cards, validated loading, atomic saving, training helpers |
-//! | [`upscale`] | `kansei_upscale` | neural upscaling in WGSL compute; today the GPU harness and the classical resamplers |
+//! | [`upscale`] | `kansei_upscale` | upscaling in WGSL compute: the GPU harness, the classical resamplers, the networks, and the [`KanseiUpscale`](upscale::KanseiUpscale) camera component (spatial EASU + RCAS for now; plugin [`KanseiUpscalePlugin`](upscale::KanseiUpscalePlugin)) |
 //! | [`player`] | `kansei_player` | the player model fed by gameplay telemetry (not built yet) |
 //! | [`difficulty`] | `kansei_difficulty` | adaptive difficulty in the flow channel (not built yet) |
 //! | [`recommend`] | `kansei_recommend` | on-device recommendations (not built yet) |
@@ -46,13 +46,18 @@ use bevy::app::{PluginGroup, PluginGroupBuilder};
 /// Individual plugins can be configured or disabled the usual Bevy way
 /// (`KanseiPlugins.set(..)`, `KanseiPlugins.build().disable::<..>()`).
 ///
-/// As of this version no capability ships a Bevy plugin yet (see the table in the crate docs),
-/// so the group is empty: adding it is harmless, and games that add it now pick up each plugin
-/// as it lands without code changes.
+/// | plugin | switched on by |
+/// |---|---|
+/// | [`KanseiUpscalePlugin`](upscale::KanseiUpscalePlugin) | the [`KanseiUpscale`](upscale::KanseiUpscale) camera component |
+///
+/// The other capabilities ship no Bevy plugin yet (see the table in the crate docs); games that
+/// add the group now pick up each plugin as it lands without code changes. Every plugin does
+/// nothing until its component or resource is added, and nothing at all without a renderer, so
+/// adding the group is harmless.
 pub struct KanseiPlugins;
 
 impl PluginGroup for KanseiPlugins {
     fn build(self) -> PluginGroupBuilder {
-        PluginGroupBuilder::start::<Self>()
+        PluginGroupBuilder::start::<Self>().add(upscale::KanseiUpscalePlugin)
     }
 }

@@ -18,6 +18,9 @@
 //!   memory over tiles with a halo, one compute pass per frame.
 //! - [`train`]: their training on the CPU: patch sampling, augmentation, Charbonnier loss,
 //!   checkpoints, validation and the model card.
+//! - [`plugin`] (feature `bevy`, on by default): the Bevy integration, the [`KanseiUpscale`]
+//!   camera component and [`KanseiUpscalePlugin`]. Tools that only need the core turn default
+//!   features off and skip Bevy's renderer.
 //! - [`eval`]: the standard SR evaluation protocol (PNG files, PSNR/SSIM on Y, data sets), the
 //!   [`Method`] interface every upscaler plugs into, GPU timing and a console cost model.
 //!
@@ -44,6 +47,8 @@ pub mod gpu;
 pub mod image;
 pub mod net;
 pub mod net_gpu;
+#[cfg(feature = "bevy")]
+pub mod plugin;
 pub mod resample;
 pub mod spatial;
 pub mod train;
@@ -52,6 +57,8 @@ pub use eval::{EvalError, Method, Scale};
 pub use gpu::{GpuContext, GpuError};
 pub use net::{Architecture, LumaNet, NetError, Profile};
 pub use net_gpu::{GpuNetError, GpuNeuralUpscaler};
+#[cfg(feature = "bevy")]
+pub use plugin::{KanseiUpscale, KanseiUpscalePlugin, UpscaleMode};
 // `crate::` because the `image` dependency (PNG files, used by `eval`) shares the module's name.
 pub use crate::image::{ImageError, ImageF32};
 pub use resample::{GpuResampler, ResampleError, ResampleFilter, resample_cpu};

@@ -59,6 +59,15 @@ pub enum GpuError {
         /// The offending format.
         format: wgpu::TextureFormat,
     },
+    /// A shader was asked to write a storage texture format it cannot be compiled for.
+    #[error(
+        "texture format {format:?} cannot be written by the upscaler's shaders \
+         (they write rgba32float, rgba16float or rgba8unorm)"
+    )]
+    UnsupportedStorageFormat {
+        /// The requested format.
+        format: wgpu::TextureFormat,
+    },
     /// A kernel was bound with a different number of resources than its layout declares.
     #[error("kernel `{label}` declares {expected} bindings but {actual} resources were given")]
     BindingCount {

@@ -14,12 +14,14 @@
 mod buffer;
 mod context;
 mod error;
+mod format;
 mod kernel;
 mod texture;
 
 pub use buffer::{create_buffer, create_buffer_init, read_buffer, read_buffer_bytes};
 pub use context::GpuContext;
 pub use error::{GpuError, NO_ADAPTER_FIX};
+pub use format::{RGBA32F_STORAGE_DECLARATION, wgsl_storage_format, with_storage_format};
 pub use kernel::{BindingKind, ComputeKernel, KernelDescriptor, WORKGROUP_SIZE_2D, workgroups_2d};
 /// Embeds `shaders/common/sampling.wgsl` followed by `shaders/<file>` as one `&'static str`
 /// (WGSL declarations may come in any order, so the shared functions can precede their users).

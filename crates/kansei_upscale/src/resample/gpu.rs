@@ -5,7 +5,8 @@ use bytemuck::{Pod, Zeroable};
 use super::{ResampleError, ResampleFilter};
 use crate::gpu::{
     BindingKind, ComputeKernel, GpuContext, GpuError, KernelDescriptor, RGBA32F,
-    create_buffer_init, create_texture_2d, read_image, upload_image, workgroups_2d,
+    create_buffer_init, create_texture_2d, read_image, upload_image, with_storage_format,
+    workgroups_2d,
 };
 use crate::image::ImageF32;
 
@@ -14,18 +15,20 @@ pub const RESAMPLE_WGSL: &str = crate::gpu::shader_with_common!("resample.wgsl")
 
 const LABEL: &str = "kansei:resample";
 
-/// Bind group of `resample.wgsl`, in `@binding` order.
-const BINDINGS: [BindingKind; 3] = [
-    // @binding(0) var<uniform> params: ResampleParams;
-    BindingKind::Uniform,
-    // @binding(1) var source: texture_2d<f32>;
-    BindingKind::Texture2d,
-    // @binding(2) var destination: texture_storage_2d<rgba32float, write>;
-    BindingKind::StorageTexture2d {
-        format: RGBA32F,
-        access: wgpu::StorageTextureAccess::WriteOnly,
-    },
-];
+/// Bind group of `resample.wgsl`, in `@binding` order, for a destination of `format`.
+fn bindings(format: wgpu::TextureFormat) -> [BindingKind; 3] {
+    [
+        // @binding(0) var<uniform> params: ResampleParams;
+        BindingKind::Uniform,
+        // @binding(1) var source: texture_2d<f32>;
+        BindingKind::Texture2d,
+        // @binding(2) var destination: texture_storage_2d<rgba32float, write>; (or `format`)
+        BindingKind::StorageTexture2d {
+            format,
+            access: wgpu::StorageTextureAccess::WriteOnly,
+        },
+    ]
+}
 
 /// Uniform block of `resample.wgsl`. Mirrors, field for field:
 ///
@@ -94,21 +97,44 @@ impl GpuResampleParams {
 #[derive(Debug, Clone)]
 pub struct GpuResampler {
     kernel: ComputeKernel,
+    output_format: wgpu::TextureFormat,
 }
 
 impl GpuResampler {
-    /// Compiles the shader and builds the pipeline on `ctx`'s device.
+    /// Compiles the shader and builds the pipeline on `ctx`'s device, writing `rgba32float`.
     pub fn new(ctx: &GpuContext) -> Result<Self, GpuError> {
+        Self::with_output_format(ctx, RGBA32F)
+    }
+
+    /// Like [`GpuResampler::new`], but [`GpuResampler::encode`] writes destinations of
+    /// `output_format` (`rgba32float`, `rgba16float` or `rgba8unorm`, see
+    /// [`with_storage_format`]), such as a renderer's `rgba16float` HDR texture.
+    ///
+    /// [`GpuResampler::resample`] reads its result back as `rgba32float` and so needs a
+    /// resampler built with [`GpuResampler::new`].
+    pub fn with_output_format(
+        ctx: &GpuContext,
+        output_format: wgpu::TextureFormat,
+    ) -> Result<Self, GpuError> {
+        let wgsl = with_storage_format(RESAMPLE_WGSL, output_format)?;
         let kernel = ComputeKernel::new(
             ctx,
             &KernelDescriptor {
                 label: LABEL,
-                wgsl: RESAMPLE_WGSL,
+                wgsl: &wgsl,
                 entry_point: "resample",
-                bindings: &BINDINGS,
+                bindings: &bindings(output_format),
             },
         )?;
-        Ok(Self { kernel })
+        Ok(Self {
+            kernel,
+            output_format,
+        })
+    }
+
+    /// The format [`GpuResampler::encode`] writes.
+    pub fn output_format(&self) -> wgpu::TextureFormat {
+        self.output_format
     }
 
     /// Uploads `input`, resamples it to `out_width x out_height` with `filter`, and reads the
@@ -121,6 +147,12 @@ impl GpuResampler {
         out_height: u32,
         filter: ResampleFilter,
     ) -> Result<ImageF32, ResampleError> {
+        if self.output_format != RGBA32F {
+            return Err(GpuError::UnsupportedFormat {
+                format: self.output_format,
+            }
+            .into());
+        }
         let params = GpuResampleParams::new(
             [input.width(), input.height()],
             [out_width, out_height],
@@ -156,11 +188,13 @@ impl GpuResampler {
         Ok(read_image(ctx, &destination)?)
     }
 
-    /// Records a resample from `source` (an `rgba32float` view bound as `texture_2d<f32>`) into
-    /// `destination` (an `rgba32float` storage view) into `encoder`, for callers that manage
-    /// their own textures and submission (such as a render graph node).
+    /// Records a resample from `source` (any float view bound as `texture_2d<f32>`) into
+    /// `destination` (a storage view of [`GpuResampler::output_format`]) into `encoder`, for
+    /// callers that manage their own textures and submission (such as a render graph node).
     ///
-    /// `params` must describe the two views' sizes; the views themselves are not inspected.
+    /// `params` must describe the sizes read and written; the views themselves are not
+    /// inspected. The views may be larger: the shader reads only the top-left `params.in_size`
+    /// texels of `source` and writes only the top-left `params.out_size` of `destination`.
     pub fn encode(
         &self,
         ctx: &GpuContext,
@@ -228,6 +262,31 @@ mod tests {
         )
         .validate(&module)
         .map_err(|e| format!("{e:?}"))?;
+        Ok(())
+    }
+
+    #[test]
+    fn shader_is_valid_wgsl_for_every_output_format() -> Result<(), Box<dyn std::error::Error>> {
+        use crate::gpu::RGBA32F_STORAGE_DECLARATION;
+        assert_eq!(
+            RESAMPLE_WGSL.matches(RGBA32F_STORAGE_DECLARATION).count(),
+            1
+        );
+        for format in [
+            wgpu::TextureFormat::Rgba16Float,
+            wgpu::TextureFormat::Rgba8Unorm,
+        ] {
+            let wgsl = with_storage_format(RESAMPLE_WGSL, format)?;
+            assert!(!wgsl.contains(RGBA32F_STORAGE_DECLARATION));
+            let module =
+                naga::front::wgsl::parse_str(&wgsl).map_err(|e| e.emit_to_string(&wgsl))?;
+            naga::valid::Validator::new(
+                naga::valid::ValidationFlags::all(),
+                naga::valid::Capabilities::empty(),
+            )
+            .validate(&module)
+            .map_err(|e| format!("{format:?}: {e:?}"))?;
+        }
         Ok(())
     }
 

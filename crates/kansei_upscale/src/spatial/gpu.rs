@@ -4,7 +4,8 @@ use super::SpatialError;
 use super::params::{GpuEasuParams, GpuRcasParams, SpatialUpscaleParams};
 use crate::gpu::{
     BindingKind, ComputeKernel, GpuContext, GpuError, KernelDescriptor, RGBA32F,
-    create_buffer_init, create_texture_2d, read_image, upload_image, workgroups_2d,
+    create_buffer_init, create_texture_2d, read_image, upload_image, with_storage_format,
+    workgroups_2d,
 };
 use crate::image::ImageF32;
 
@@ -21,18 +22,20 @@ const EASU_LABEL: &str = "kansei:easu";
 const RCAS_LABEL: &str = "kansei:rcas";
 const LABEL: &str = "kansei:spatial";
 
-/// Bind group of both shaders, in `@binding` order.
-const BINDINGS: [BindingKind; 3] = [
-    // @binding(0) var<uniform> params: EasuParams / RcasParams;
-    BindingKind::Uniform,
-    // @binding(1) var source: texture_2d<f32>;
-    BindingKind::Texture2d,
-    // @binding(2) var destination: texture_storage_2d<rgba32float, write>;
-    BindingKind::StorageTexture2d {
-        format: RGBA32F,
-        access: wgpu::StorageTextureAccess::WriteOnly,
-    },
-];
+/// Bind group of both shaders, in `@binding` order, for a destination of `format`.
+fn bindings(format: wgpu::TextureFormat) -> [BindingKind; 3] {
+    [
+        // @binding(0) var<uniform> params: EasuParams / RcasParams;
+        BindingKind::Uniform,
+        // @binding(1) var source: texture_2d<f32>;
+        BindingKind::Texture2d,
+        // @binding(2) var destination: texture_storage_2d<rgba32float, write>; (or `format`)
+        BindingKind::StorageTexture2d {
+            format,
+            access: wgpu::StorageTextureAccess::WriteOnly,
+        },
+    ]
+}
 
 /// Runs the edge-adaptive upscaler (EASU, then RCAS sharpening; see [`crate::spatial`]) on the
 /// GPU.
@@ -43,26 +46,60 @@ const BINDINGS: [BindingKind; 3] = [
 pub struct GpuSpatialUpscaler {
     easu: ComputeKernel,
     rcas: ComputeKernel,
+    output_format: wgpu::TextureFormat,
 }
 
 impl GpuSpatialUpscaler {
-    /// Compiles both shaders and builds their pipelines on `ctx`'s device.
+    /// Compiles both shaders and builds their pipelines on `ctx`'s device, writing
+    /// `rgba32float`.
     pub fn new(ctx: &GpuContext) -> Result<Self, GpuError> {
-        let kernel = |label, wgsl, entry_point| {
+        Self::with_output_format(ctx, RGBA32F)
+    }
+
+    /// Like [`GpuSpatialUpscaler::new`], but both passes write `output_format` (`rgba32float`,
+    /// `rgba16float` or `rgba8unorm`, see [`with_storage_format`]), for
+    /// [`GpuSpatialUpscaler::encode`] into a renderer's own textures.
+    ///
+    /// The methods that read their result back ([`GpuSpatialUpscaler::upscale`],
+    /// [`GpuSpatialUpscaler::easu`], [`GpuSpatialUpscaler::rcas`]) need `rgba32float`.
+    pub fn with_output_format(
+        ctx: &GpuContext,
+        output_format: wgpu::TextureFormat,
+    ) -> Result<Self, GpuError> {
+        let bindings = bindings(output_format);
+        let kernel = |label, wgsl: &str, entry_point| -> Result<ComputeKernel, GpuError> {
+            let wgsl = with_storage_format(wgsl, output_format)?;
             ComputeKernel::new(
                 ctx,
                 &KernelDescriptor {
                     label,
-                    wgsl,
+                    wgsl: &wgsl,
                     entry_point,
-                    bindings: &BINDINGS,
+                    bindings: &bindings,
                 },
             )
         };
         Ok(Self {
             easu: kernel(EASU_LABEL, EASU_WGSL, "easu")?,
             rcas: kernel(RCAS_LABEL, RCAS_WGSL, "rcas")?,
+            output_format,
         })
+    }
+
+    /// The format both passes write.
+    pub fn output_format(&self) -> wgpu::TextureFormat {
+        self.output_format
+    }
+
+    /// The read-back methods copy an `rgba32float` result to the CPU.
+    fn check_readable(&self) -> Result<(), GpuError> {
+        if self.output_format == RGBA32F {
+            Ok(())
+        } else {
+            Err(GpuError::UnsupportedFormat {
+                format: self.output_format,
+            })
+        }
     }
 
     /// Uploads `input`, upscales it to `out_width x out_height` with EASU, sharpens the result
@@ -76,6 +113,7 @@ impl GpuSpatialUpscaler {
         out_height: u32,
         sharpness: f32,
     ) -> Result<ImageF32, SpatialError> {
+        self.check_readable()?;
         let params = SpatialUpscaleParams {
             in_size: [input.width(), input.height()],
             out_size: [out_width, out_height],
@@ -121,6 +159,7 @@ impl GpuSpatialUpscaler {
         out_width: u32,
         out_height: u32,
     ) -> Result<ImageF32, SpatialError> {
+        self.check_readable()?;
         let params = GpuEasuParams {
             in_size: [input.width(), input.height()],
             out_size: [out_width, out_height],
@@ -140,6 +179,7 @@ impl GpuSpatialUpscaler {
         input: &ImageF32,
         sharpness: f32,
     ) -> Result<ImageF32, SpatialError> {
+        self.check_readable()?;
         let params = GpuRcasParams::new([input.width(), input.height()], sharpness)?;
         let source = upload_source(ctx, input)?;
         let destination = create_destination(ctx, input.width(), input.height())?;
@@ -151,14 +191,17 @@ impl GpuSpatialUpscaler {
     /// `destination`, into `encoder`, for callers that manage their own textures and submission
     /// (such as a render graph node).
     ///
-    /// - `source`: any float view bindable as `texture_2d<f32>` (`TEXTURE_BINDING`), of size
-    ///   `params.in_size`.
-    /// - `intermediate`: an `rgba32float` view with `STORAGE_BINDING | TEXTURE_BINDING`, of size
-    ///   `params.out_size`. `rgba32float` keeps the GPU result equal to the CPU reference.
-    /// - `destination`: an `rgba32float` view with `STORAGE_BINDING`, of size `params.out_size`.
+    /// - `source`: any float view bindable as `texture_2d<f32>` (`TEXTURE_BINDING`), of at
+    ///   least `params.in_size`; only its top-left `params.in_size` texels are read.
+    /// - `intermediate`: a view of [`GpuSpatialUpscaler::output_format`] with
+    ///   `STORAGE_BINDING | TEXTURE_BINDING`, of size `params.out_size`. `rgba32float` keeps the
+    ///   GPU result equal to the CPU reference.
+    /// - `destination`: a view of [`GpuSpatialUpscaler::output_format`] with `STORAGE_BINDING`,
+    ///   of at least `params.out_size`; its top-left `params.out_size` texels are written.
     ///
-    /// `params` must describe the views' sizes; the views themselves are not inspected. wgpu
-    /// inserts the barrier between the two passes.
+    /// `params` must describe the sizes read and written; the views themselves are not
+    /// inspected. wgpu inserts the barrier between the two passes. Both bind groups are made
+    /// before anything is recorded, so on an error `encoder` is left as it was.
     pub fn encode(
         &self,
         ctx: &GpuContext,
@@ -175,6 +218,25 @@ impl GpuSpatialUpscaler {
         let workgroups = workgroups_2d(out_width, out_height);
         self.easu.encode(encoder, &easu_group, workgroups);
         self.rcas.encode(encoder, &rcas_group, workgroups);
+        Ok(())
+    }
+
+    /// Records EASU alone (no sharpening, so no intermediate texture) from `source` into
+    /// `destination` into `encoder`. The views follow the rules of
+    /// [`GpuSpatialUpscaler::encode`]; on an error `encoder` is left as it was.
+    pub fn encode_easu(
+        &self,
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        source: &wgpu::TextureView,
+        destination: &wgpu::TextureView,
+        params: &GpuEasuParams,
+    ) -> Result<(), SpatialError> {
+        params.validate()?;
+        let group = bind(ctx, &self.easu, params, source, destination)?;
+        let [out_width, out_height] = params.out_size;
+        self.easu
+            .encode(encoder, &group, workgroups_2d(out_width, out_height));
         Ok(())
     }
 }
@@ -293,6 +355,28 @@ mod tests {
             )
             .validate(&module)
             .map_err(|e| format!("{e:?}"))?;
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn shaders_are_valid_wgsl_for_every_output_format() -> TestResult {
+        use crate::gpu::RGBA32F_STORAGE_DECLARATION;
+        for wgsl in [EASU_WGSL, RCAS_WGSL] {
+            assert_eq!(wgsl.matches(RGBA32F_STORAGE_DECLARATION).count(), 1);
+            for format in [
+                wgpu::TextureFormat::Rgba16Float,
+                wgpu::TextureFormat::Rgba8Unorm,
+            ] {
+                let wgsl = with_storage_format(wgsl, format)?;
+                assert!(!wgsl.contains(RGBA32F_STORAGE_DECLARATION));
+                naga::valid::Validator::new(
+                    naga::valid::ValidationFlags::all(),
+                    naga::valid::Capabilities::empty(),
+                )
+                .validate(&parse(&wgsl)?)
+                .map_err(|e| format!("{format:?}: {e:?}"))?;
+            }
         }
         Ok(())
     }

@@ -1,0 +1,162 @@
+//! [`KanseiUpscale`], the camera component that switches upscaling on.
+
+use bevy::camera::Hdr;
+use bevy::core_pipeline::prepass::{DepthPrepass, MotionVectorPrepass};
+use bevy::ecs::component::Component;
+use bevy::ecs::reflect::ReflectComponent;
+use bevy::reflect::{Reflect, std_traits::ReflectDefault};
+use bevy::render::camera::{MipBias, TemporalJitter};
+use bevy::render::view::Msaa;
+
+use super::UpscaleMode;
+
+/// Renders a 3D camera's main pass below display resolution and upscales the result to the
+/// display in a compute pass, before bloom and tonemapping.
+///
+/// Needs [`KanseiUpscalePlugin`](super::KanseiUpscalePlugin) (part of `KanseiPlugins`).
+/// Adding the component also adds, where missing, what the upscaler needs: [`Hdr`],
+/// [`DepthPrepass`], [`MotionVectorPrepass`], [`TemporalJitter`], [`MipBias`] and
+/// `Msaa::Off` (the upscaler is the anti-aliasing; multisampled prepass textures are not
+/// supported).
+///
+/// # Usage
+///
+/// ```no_run
+/// use bevy::prelude::*;
+/// use kansei_upscale::{KanseiUpscale, KanseiUpscalePlugin, UpscaleMode};
+///
+/// fn spawn_camera(mut commands: Commands) {
+///     commands.spawn((
+///         Camera3d::default(),
+///         // Render a quarter of the pixels; everything else the upscaler needs comes along.
+///         KanseiUpscale {
+///             mode: UpscaleMode::Performance,
+///             ..default()
+///         },
+///     ));
+/// }
+///
+/// App::new()
+///     .add_plugins((DefaultPlugins, KanseiUpscalePlugin))
+///     .add_systems(Startup, spawn_camera)
+///     .run();
+/// ```
+///
+/// Set [`KanseiUpscale::reset`] on a camera cut. Remove the component to render at display
+/// resolution again.
+///
+/// # Tradeoffs
+///
+/// - This version is spatial: each frame is upscaled on its own with the edge-adaptive
+///   EASU + RCAS pair (`kansei_upscale::spatial`). It is cheap and stable, but it cannot
+///   recover detail the lower resolution lost (thin lines and text suffer first). Temporal
+///   accumulation over jittered frames comes next; until then the jitter stays at zero,
+///   because jitter without accumulation only makes the image shimmer.
+/// - The depth and motion-vector prepasses are required for the temporal path and already run,
+///   at render resolution; the spatial pass does not read them yet.
+/// - Bevy 0.19 effects that read `view.viewport` instead of `view.main_pass_viewport` in their
+///   shaders draw wrongly at render resolution: the skybox, SSAO, and probably clustered point
+///   and spot lights.
+/// - A camera whose `Viewport` does not start at the target's top-left corner is rendered at
+///   display resolution, with a warning: the shaders cannot offset their reads and writes yet.
+/// - The main texture needs `STORAGE_BINDING` in the view's format (`Rgba16Float` with
+///   [`Hdr`]). An adapter that cannot do that gets one warning and native rendering.
+/// - Building the shaders for a format blocks the render thread once (about a second on a
+///   software adapter), the first frame a camera uses that format.
+#[derive(Component, Reflect, Debug, Clone, PartialEq)]
+#[reflect(Component, Default, Clone)]
+#[require(
+    Hdr,
+    DepthPrepass,
+    MotionVectorPrepass,
+    TemporalJitter,
+    MipBias,
+    Msaa = Msaa::Off
+)]
+pub struct KanseiUpscale {
+    /// How much lower than the display the main pass renders. The default value is
+    /// [`UpscaleMode::Quality`] (ratio 1.5).
+    pub mode: UpscaleMode,
+    /// Strength of the contrast-adaptive sharpening after upscaling. Clamped between 0.0 and
+    /// 1.0: 0.0 turns sharpening off (and skips its pass), 1.0 is RCAS at full strength, and the
+    /// amount grows linearly in between. The default value is 0.5 (one stop below full, in
+    /// AMD's FSR 1 terms).
+    pub sharpness: f32,
+    /// Set to true on a camera cut: the upscaler discards its history for exactly one frame.
+    /// The plugin sets it back to false after extracting it. The default value is false (the
+    /// first frame of a camera has no history anyway).
+    pub reset: bool,
+}
+
+impl Default for KanseiUpscale {
+    fn default() -> Self {
+        Self {
+            mode: UpscaleMode::default(),
+            sharpness: Self::DEFAULT_SHARPNESS,
+            reset: false,
+        }
+    }
+}
+
+impl KanseiUpscale {
+    /// The default of [`KanseiUpscale::sharpness`].
+    pub const DEFAULT_SHARPNESS: f32 = 0.5;
+
+    /// [`KanseiUpscale::sharpness`] clamped to `[0, 1]`; NaN counts as 0 (off).
+    pub fn clamped_sharpness(&self) -> f32 {
+        if self.sharpness.is_nan() {
+            0.0
+        } else {
+            self.sharpness.clamp(0.0, 1.0)
+        }
+    }
+
+    /// The sharpness in the stops of `kansei_upscale::spatial::rcas_amount`, `-log2(sharpness)`:
+    /// 0 stops at 1.0, one stop at 0.5, `f32::INFINITY` (off) at 0.0.
+    pub fn rcas_stops(&self) -> f32 {
+        let sharpness = self.clamped_sharpness();
+        if sharpness > 0.0 {
+            -sharpness.log2()
+        } else {
+            f32::INFINITY
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spatial::{RCAS_MAX_AMOUNT, rcas_amount};
+
+    #[test]
+    fn defaults() {
+        let upscale = KanseiUpscale::default();
+        assert_eq!(upscale.mode, UpscaleMode::Quality);
+        assert_eq!(upscale.sharpness, 0.5);
+        assert!(!upscale.reset);
+    }
+
+    #[test]
+    fn sharpness_maps_linearly_onto_the_rcas_amount() -> Result<(), crate::SpatialError> {
+        for (sharpness, amount) in [
+            (0.0, 0.0),
+            (0.25, 0.5),
+            (0.5, 1.0),
+            (1.0, RCAS_MAX_AMOUNT),
+            (-1.0, 0.0),
+            (f32::NAN, 0.0),
+            (7.0, RCAS_MAX_AMOUNT),
+        ] {
+            let upscale = KanseiUpscale {
+                sharpness,
+                ..Default::default()
+            };
+            let got = rcas_amount(upscale.rcas_stops())?;
+            assert!(
+                (got - amount).abs() < 1e-6,
+                "{sharpness}: {got} vs {amount}"
+            );
+        }
+        Ok(())
+    }
+}

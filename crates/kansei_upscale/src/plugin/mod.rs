@@ -1,0 +1,91 @@
+//! The Bevy integration: the [`KanseiUpscale`] camera component and [`KanseiUpscalePlugin`].
+//!
+//! The camera's main pass renders at a fraction of the display resolution (Bevy's
+//! `MainPassResolutionOverride`), and a compute pass upscales it to the display before bloom
+//! and tonemapping, with the same EASU + RCAS kernels as [`crate::spatial`], compiled for the
+//! main texture's format and run on the renderer's own device.
+//!
+//! # Usage
+//!
+//! 1. Add [`KanseiUpscalePlugin`] (or `bevy_kansei::KanseiPlugins`) after `DefaultPlugins`.
+//! 2. Add [`KanseiUpscale`] to a `Camera3d`; it brings `Hdr`, the depth and motion-vector
+//!    prepasses, `TemporalJitter`, `MipBias` and `Msaa::Off` with it.
+//! 3. Pick an [`UpscaleMode`] and a sharpness; set `reset` on camera cuts.
+//!
+//! # How a frame goes
+//!
+//! - `ExtractSchedule`: [`extract_kansei_upscale`] copies the component to the render world,
+//!   clears `reset` in the main world, and removes the render-world state of cameras that lost
+//!   the component or went inactive.
+//! - `RenderSystems::PrepareViews`, before `prepare_view_targets`: [`prepare_kansei_upscale`]
+//!   builds the kernels for the view's format on first use, then sets the render resolution,
+//!   the main texture's `STORAGE_BINDING` usage, jitter, mip bias and [`UpscaleHistory`].
+//! - `RenderSystems::PrepareResources`: [`prepare_kansei_upscale_textures`] gets the
+//!   intermediate texture of the sharpening pass.
+//! - `Core3d`, `Core3dSystems::EarlyPostProcess`: [`kansei_upscale`] records the pass.
+//!
+//! The pure maths ([`render_resolution`], [`mip_bias`], the Halton [`jitter_offset`]) and the
+//! history-reset rules ([`UpscaleHistory`]) are public and tested without a GPU.
+
+mod component;
+mod extract;
+mod history;
+mod jitter;
+mod mode;
+mod pass;
+mod pipeline;
+mod prepare;
+mod resolution;
+
+pub use component::KanseiUpscale;
+pub use extract::extract_kansei_upscale;
+pub use history::{HistoryKey, HistoryReset, UpscaleHistory};
+pub use jitter::{halton, jitter_offset, jitter_phase_count};
+pub use mode::UpscaleMode;
+pub use pass::kansei_upscale;
+pub use pipeline::{
+    KanseiUpscalePipelines, UpscaleKernels, UpscalePassError, UpscaleTarget,
+    init_kansei_upscale_pipelines,
+};
+pub use prepare::{
+    UpscaleIntermediate, UpscaleView, prepare_kansei_upscale, prepare_kansei_upscale_textures,
+};
+pub use resolution::{mip_bias, render_resolution};
+
+use bevy::app::{App, Plugin};
+use bevy::core_pipeline::{Core3d, Core3dSystems};
+use bevy::ecs::schedule::IntoScheduleConfigs;
+use bevy::render::view::prepare_view_targets;
+use bevy::render::{ExtractSchedule, Render, RenderApp, RenderStartup, RenderSystems};
+
+/// Adds the upscaler to the render app; [`KanseiUpscale`] switches it on per camera.
+///
+/// Does nothing without a renderer (no `RenderApp`, e.g. with `MinimalPlugins`), so it can
+/// always be added.
+#[derive(Default)]
+pub struct KanseiUpscalePlugin;
+
+impl Plugin for KanseiUpscalePlugin {
+    fn build(&self, app: &mut App) {
+        app.register_type::<KanseiUpscale>();
+        let Some(render_app) = app.get_sub_app_mut(RenderApp) else {
+            return;
+        };
+        render_app
+            .add_systems(RenderStartup, init_kansei_upscale_pipelines)
+            .add_systems(ExtractSchedule, extract_kansei_upscale)
+            .add_systems(
+                Render,
+                (
+                    prepare_kansei_upscale
+                        .in_set(RenderSystems::PrepareViews)
+                        .before(prepare_view_targets),
+                    prepare_kansei_upscale_textures.in_set(RenderSystems::PrepareResources),
+                ),
+            )
+            .add_systems(
+                Core3d,
+                kansei_upscale.in_set(Core3dSystems::EarlyPostProcess),
+            );
+    }
+}
