@@ -11,6 +11,9 @@
 //!   GPU implementation that match to float rounding.
 //! - [`spatial`]: an edge-adaptive spatial upscaler with contrast-adaptive sharpening, written
 //!   from the published description of AMD FSR 1 (EASU + RCAS), on the CPU and the GPU.
+//! - [`temporal`]: the temporal resolve of a TAA upscaler (jittered render-resolution frames
+//!   plus reprojected, rectified history, in the manner of FSR 2), on the CPU and the GPU
+//!   ([`GpuTemporalResolver`]), within 100 MB of history at 4K.
 //! - [`image`]: [`ImageF32`], the CPU-side RGBA `f32` image both use.
 //! - [`net`]: the neural upscaler networks ([`LumaNet`]: luma residual over bicubic, pixel
 //!   shuffle), in the `fast` and `balanced` cost profiles for scales 2, 3 and 4.
@@ -51,6 +54,7 @@ pub mod net_gpu;
 pub mod plugin;
 pub mod resample;
 pub mod spatial;
+pub mod temporal;
 pub mod train;
 
 pub use eval::{EvalError, Method, Scale};
@@ -63,3 +67,4 @@ pub use plugin::{KanseiUpscale, KanseiUpscalePlugin, UpscaleMode};
 pub use crate::image::{ImageError, ImageF32};
 pub use resample::{GpuResampler, ResampleError, ResampleFilter, resample_cpu};
 pub use spatial::{GpuSpatialUpscaler, SpatialError, SpatialUpscaleParams, spatial_upscale_cpu};
+pub use temporal::{GpuTemporalResolver, TemporalError, TemporalParams, resolve_cpu};

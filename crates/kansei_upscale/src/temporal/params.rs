@@ -1,0 +1,172 @@
+//! [`TemporalParams`], what one resolve does, and [`GpuTemporalParams`], the uniform block of
+//! `shaders/temporal_resolve.wgsl` it becomes.
+
+use bytemuck::{Pod, Zeroable};
+
+use super::TemporalError;
+
+/// Gaussian standard deviation of a current-frame sample's weight, in display pixels
+/// (`SAMPLE_SIGMA` in the shader). Close to the standard deviation of a one-pixel box
+/// (0.29) widened a little so that the frame's samples overlap. Measured on the static and moving
+/// scenes of `tests/temporal_resolve.rs`: 0.3 to 0.35 is best, 0.5 loses 1.3 dB to blur.
+pub const SAMPLE_SIGMA: f32 = 0.35;
+/// Fraction of the history's confidence lost when it is resampled half-way between texels on
+/// both axes (`RESAMPLE_DECAY` in the shader); the loss scales with the Catmull-Rom blur,
+/// `2 (tx (1 - tx) + ty (1 - ty))` for the fractional position `(tx, ty)`, and is zero for a
+/// static history. Without it a moving history is resampled for dozens of frames and blurs
+/// away (18.4 dB on the moving test scene); 0.3 to 0.35 measured best (22.5 dB), 0.6 gave
+/// 21.6 dB.
+pub const RESAMPLE_DECAY: f32 = 0.35;
+/// The history's confidence is stored in steps of `1 / CONFIDENCE_STEPS` in its 8-bit alpha.
+pub const CONFIDENCE_STEPS: f32 = 8.0;
+/// The largest confidence the 8-bit alpha holds: `255 / CONFIDENCE_STEPS`.
+pub const CONFIDENCE_MAX: f32 = 31.875;
+/// History colour is clamped to `[0, COLOR_MAX]` before it is encoded.
+pub const COLOR_MAX: f32 = 64.0;
+
+/// What one temporal resolve does: sizes, this frame's jitter, and the blending controls.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TemporalParams {
+    /// Render resolution `[width, height]`: the top-left rectangle of the colour, depth and
+    /// motion textures that holds this frame (the textures may be larger).
+    pub render_size: [u32; 2],
+    /// Display resolution `[width, height]`: the top-left rectangle of the output and history
+    /// textures that is written. At least `render_size` on each axis.
+    pub display_size: [u32; 2],
+    /// Sub-pixel jitter of this frame in render pixels, each component in `[-0.5, 0.5]`:
+    /// render texel `i` holds the scene sampled at `i + 0.5 + jitter`.
+    pub jitter: [f32; 2],
+    /// Ignore the history (first frame, camera cut, resize). The default is `false`.
+    pub reset: bool,
+    /// Smallest weight of the current frame once the history has converged, for a frame whose
+    /// samples sit on the pixel centre (it scales with the frame's sample weight). Between 0.0
+    /// and 1.0; smaller converges further and ghosts longer. The default value is 0.05.
+    pub alpha_min: f32,
+    /// Relative depth difference above which the history is rejected as disoccluded, between
+    /// the closest current depth around the pixel and the closest previous depth around its
+    /// reprojected position. Positive; the default value is 0.1 (10 %).
+    pub depth_threshold: f32,
+    /// Width of the variance box the history is clamped into, in standard deviations of the
+    /// 3x3 neighbourhood (`YCoCg`). Positive; the default value is 1.25.
+    pub clip_gamma: f32,
+}
+
+impl TemporalParams {
+    /// Parameters for one frame of `render_size` upscaled to `display_size` with `jitter`, with
+    /// the default blending controls and no reset.
+    pub fn new(render_size: [u32; 2], display_size: [u32; 2], jitter: [f32; 2]) -> Self {
+        Self {
+            render_size,
+            display_size,
+            jitter,
+            reset: false,
+            alpha_min: 0.05,
+            depth_threshold: 0.1,
+            clip_gamma: 1.25,
+        }
+    }
+
+    /// Checks what the shader relies on and returns its uniform block.
+    pub fn to_gpu(&self) -> Result<GpuTemporalParams, TemporalError> {
+        let [rw, rh] = self.render_size;
+        let [dw, dh] = self.display_size;
+        if rw == 0 || rh == 0 || dw < rw || dh < rh {
+            return Err(TemporalError::Sizes {
+                render: self.render_size,
+                display: self.display_size,
+            });
+        }
+        let in_range = |v: f32, lo: f32, hi: f32| v.is_finite() && (lo..=hi).contains(&v);
+        if !self.jitter.iter().all(|&j| in_range(j, -0.5, 0.5))
+            || !in_range(self.alpha_min, 0.0, 1.0)
+            || !in_range(self.depth_threshold, 0.0, f32::MAX)
+            || !in_range(self.clip_gamma, 0.0, f32::MAX)
+        {
+            return Err(TemporalError::Params { params: *self });
+        }
+        Ok(GpuTemporalParams {
+            render_size: self.render_size,
+            display_size: self.display_size,
+            jitter: self.jitter,
+            alpha_min: self.alpha_min,
+            depth_threshold: self.depth_threshold,
+            clip_gamma: self.clip_gamma,
+            reset: u32::from(self.reset),
+            pad: [0; 2],
+        })
+    }
+}
+
+/// Uniform block of `temporal_resolve.wgsl`. Mirrors, field for field:
+///
+/// ```wgsl
+/// struct TemporalParams {
+///     render_size: vec2<u32>,
+///     display_size: vec2<u32>,
+///     jitter: vec2<f32>,
+///     alpha_min: f32,
+///     depth_threshold: f32,
+///     clip_gamma: f32,
+///     reset: u32,
+///     _pad0: u32,
+///     _pad1: u32,
+/// }
+/// ```
+///
+/// `temporal_depth_history.wgsl` binds the same buffer and reads only `render_size`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+pub struct GpuTemporalParams {
+    /// [`TemporalParams::render_size`].
+    pub render_size: [u32; 2],
+    /// [`TemporalParams::display_size`].
+    pub display_size: [u32; 2],
+    /// [`TemporalParams::jitter`].
+    pub jitter: [f32; 2],
+    /// [`TemporalParams::alpha_min`].
+    pub alpha_min: f32,
+    /// [`TemporalParams::depth_threshold`].
+    pub depth_threshold: f32,
+    /// [`TemporalParams::clip_gamma`].
+    pub clip_gamma: f32,
+    /// [`TemporalParams::reset`] as 0 or 1.
+    pub reset: u32,
+    pad: [u32; 2],
+}
+
+const _: () = assert!(size_of::<GpuTemporalParams>() == 48);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation() {
+        let ok = TemporalParams::new([37, 29], [74, 58], [0.25, -0.5]);
+        assert!(ok.to_gpu().is_ok());
+        for (render, display) in [([0, 29], [74, 58]), ([37, 29], [36, 58]), ([8, 8], [8, 7])] {
+            let bad = TemporalParams::new(render, display, [0.0; 2]);
+            assert!(matches!(bad.to_gpu(), Err(TemporalError::Sizes { .. })));
+        }
+        for tweak in [
+            |p: &mut TemporalParams| p.jitter[0] = 0.6,
+            |p: &mut TemporalParams| p.jitter[1] = f32::NAN,
+            |p: &mut TemporalParams| p.alpha_min = 1.5,
+            |p: &mut TemporalParams| p.depth_threshold = -0.1,
+            |p: &mut TemporalParams| p.clip_gamma = f32::INFINITY,
+        ] {
+            let mut bad = ok;
+            tweak(&mut bad);
+            assert!(matches!(bad.to_gpu(), Err(TemporalError::Params { .. })));
+        }
+    }
+
+    #[test]
+    fn reset_is_a_zero_or_one() -> Result<(), TemporalError> {
+        let mut params = TemporalParams::new([4, 4], [8, 8], [0.0; 2]);
+        assert_eq!(params.to_gpu()?.reset, 0);
+        params.reset = true;
+        assert_eq!(params.to_gpu()?.reset, 1);
+        Ok(())
+    }
+}
