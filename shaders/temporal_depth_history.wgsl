@@ -19,5 +19,7 @@ fn store_depth(@builtin(global_invocation_id) id: vec3<u32>) {
     if id.x >= params.render_size.x || id.y >= params.render_size.y {
         return;
     }
-    textureStore(depth_history, id.xy, vec4<f32>(textureLoad(depth_texture, id.xy, 0).x, 0.0, 0.0, 0.0));
+    // `vec4<f32>(..)` accepts both declarations of `depth_texture`, as in `temporal_resolve.wgsl`.
+    let depth = vec4<f32>(textureLoad(depth_texture, id.xy, 0)).x;
+    textureStore(depth_history, id.xy, vec4<f32>(depth, 0.0, 0.0, 0.0));
 }

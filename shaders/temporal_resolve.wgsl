@@ -169,7 +169,10 @@ fn resolve(@builtin(global_invocation_id) id: vec3<u32>) {
         lowest = min(lowest, ycocg);
         highest = max(highest, ycocg);
         count += 1.0;
-        let depth = textureLoad(depth_texture, i, 0).x;
+        // `vec4<f32>(..)` accepts both declarations of `depth_texture` (see
+        // `gpu::with_depth_texture`): a vec4 from `texture_2d<f32>`, a splatted f32 from
+        // `texture_depth_2d`.
+        let depth = vec4<f32>(textureLoad(depth_texture, i, 0)).x;
         if depth > closest_depth {
             closest_depth = depth;
             closest_texel = i;

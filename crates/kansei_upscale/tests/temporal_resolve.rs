@@ -5,8 +5,10 @@
 
 mod common;
 
+use kansei_upscale::gpu::{create_texture_2d, read_image, upload_image};
 use kansei_upscale::temporal::{
-    GpuTemporalResolver, TemporalFrame, TemporalHistory, TemporalParams, resolve_cpu,
+    DepthInput, GpuTemporalResolver, TemporalFrame, TemporalHistory, TemporalInputs,
+    TemporalParams, resolve_cpu,
 };
 use kansei_upscale::{ImageF32, ResampleFilter, resample_cpu};
 use rand::rngs::StdRng;
@@ -273,6 +275,183 @@ fn gpu_matches_cpu_reference() -> TestResult {
         );
         assert!(worst_output <= 1e-3, "{render:?}: {worst_output}");
         assert!(history_steps * 200 <= history_values, "{history_steps}");
+    }
+    Ok(())
+}
+
+/// Writes channel 0 of `depth` into a new `Depth32Float` texture of the same size.
+///
+/// wgpu refuses every copy into `Depth32Float` (`queue.write_texture` and
+/// `copy_buffer_to_texture` fail with `CopyToForbiddenTextureFormat`, and texture-to-texture
+/// copies need equal formats), so a full-screen triangle writes each texel's value as
+/// `frag_depth` with the depth test off. A `Depth32Float` attachment stores an `f32` in [0, 1]
+/// as it is, so the depth texture holds exactly the float texture's values.
+fn depth32_texture(
+    ctx: &kansei_upscale::GpuContext,
+    depth: &ImageF32,
+) -> Result<wgpu::Texture, Box<dyn std::error::Error>> {
+    const WGSL: &str = "
+@group(0) @binding(0) var source: texture_2d<f32>;
+@vertex
+fn vertex(@builtin(vertex_index) index: u32) -> @builtin(position) vec4<f32> {
+    let uv = vec2<f32>(f32((index << 1u) & 2u), f32(index & 2u));
+    return vec4<f32>(uv * 2.0 - 1.0, 0.0, 1.0);
+}
+@fragment
+fn fragment(@builtin(position) position: vec4<f32>) -> @builtin(frag_depth) f32 {
+    return textureLoad(source, vec2<i32>(position.xy), 0).x;
+}";
+    let device = ctx.device();
+    let source = upload_image(
+        ctx,
+        "test:depth_source",
+        depth,
+        wgpu::TextureUsages::TEXTURE_BINDING,
+    )?;
+    let target = create_texture_2d(
+        ctx,
+        "test:depth32",
+        depth.width(),
+        depth.height(),
+        wgpu::TextureFormat::Depth32Float,
+        wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING,
+    )?;
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some("test:depth32"),
+        source: wgpu::ShaderSource::Wgsl(WGSL.into()),
+    });
+    let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+        label: Some("test:depth32"),
+        layout: None,
+        vertex: wgpu::VertexState {
+            module: &module,
+            entry_point: Some("vertex"),
+            compilation_options: wgpu::PipelineCompilationOptions::default(),
+            buffers: &[],
+        },
+        primitive: wgpu::PrimitiveState::default(),
+        depth_stencil: Some(wgpu::DepthStencilState {
+            format: wgpu::TextureFormat::Depth32Float,
+            depth_write_enabled: Some(true),
+            depth_compare: Some(wgpu::CompareFunction::Always),
+            stencil: wgpu::StencilState::default(),
+            bias: wgpu::DepthBiasState::default(),
+        }),
+        multisample: wgpu::MultisampleState::default(),
+        fragment: Some(wgpu::FragmentState {
+            module: &module,
+            entry_point: Some("fragment"),
+            compilation_options: wgpu::PipelineCompilationOptions::default(),
+            targets: &[],
+        }),
+        multiview_mask: None,
+        cache: None,
+    });
+    let view = |t: &wgpu::Texture| t.create_view(&wgpu::TextureViewDescriptor::default());
+    let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some("test:depth32"),
+        layout: &pipeline.get_bind_group_layout(0),
+        entries: &[wgpu::BindGroupEntry {
+            binding: 0,
+            resource: wgpu::BindingResource::TextureView(&view(&source)),
+        }],
+    });
+    let target_view = view(&target);
+    let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
+    {
+        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+            label: Some("test:depth32"),
+            color_attachments: &[],
+            depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
+                view: &target_view,
+                depth_ops: Some(wgpu::Operations {
+                    load: wgpu::LoadOp::Clear(0.0),
+                    store: wgpu::StoreOp::Store,
+                }),
+                stencil_ops: None,
+            }),
+            timestamp_writes: None,
+            occlusion_query_set: None,
+            multiview_mask: None,
+        });
+        pass.set_pipeline(&pipeline);
+        pass.set_bind_group(0, &bind_group, &[]);
+        pass.draw(0..3, 0..1);
+    }
+    ctx.queue().submit([encoder.finish()]);
+    ctx.wait_idle()?;
+    Ok(target)
+}
+
+/// The `texture_depth_2d` variant (Bevy's `Depth32Float` prepass depth) resolves exactly as the
+/// float-depth one: the same random frames (depth with steps that trigger disocclusion, inputs
+/// larger than the frame) for four frames, the depth written into a `Depth32Float` texture by
+/// [`depth32_texture`]. Both read the same `f32` depth and run the same operations, so the
+/// outputs must be equal (asserted to 1e-6, measured 0).
+#[test]
+fn depth_texture_variant_matches_float_depth() -> TestResult {
+    let ctx = common::context();
+    let float = resolver()?;
+    let depth_variant = GpuTemporalResolver::with_depth_input(ctx, F32, DepthInput::DepthTexture)?;
+    assert_eq!(depth_variant.depth_input(), DepthInput::DepthTexture);
+    let mut rng = StdRng::seed_from_u64(7);
+    let (render, display) = ([37, 29], [74, 58]);
+    let mut float_history = TemporalHistory::new(ctx, display)?;
+    let mut depth_history = TemporalHistory::new(ctx, display)?;
+    let view = |t: &wgpu::Texture| t.create_view(&wgpu::TextureViewDescriptor::default());
+    for t in 0..4 {
+        let [color, depth, motion] = random_frame(&mut rng, render)?;
+        let jitter = [rng.random_range(-0.5..0.5), rng.random_range(-0.5..0.5)];
+        let mut params = TemporalParams::new(render, display, jitter);
+        params.reset = t == 0;
+        let frame = TemporalFrame {
+            color: &color,
+            depth: &depth,
+            motion: &motion,
+        };
+        let expected = float.resolve(ctx, &mut float_history, &frame, &params)?;
+
+        let usage = wgpu::TextureUsages::TEXTURE_BINDING;
+        let color_texture = upload_image(ctx, "test:color", &color, usage)?;
+        let motion_texture = upload_image(ctx, "test:motion", &motion, usage)?;
+        let depth_texture = depth32_texture(ctx, &depth)?;
+        let output = create_texture_2d(
+            ctx,
+            "test:output",
+            display[0],
+            display[1],
+            F32,
+            wgpu::TextureUsages::STORAGE_BINDING | wgpu::TextureUsages::COPY_SRC,
+        )?;
+        let mut encoder = ctx
+            .device()
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
+        depth_variant.encode(
+            ctx,
+            &mut encoder,
+            &TemporalInputs {
+                color: &view(&color_texture),
+                depth: &view(&depth_texture),
+                motion: &view(&motion_texture),
+                history_in: depth_history.read_view(),
+                depth_history: depth_history.depth_view(),
+            },
+            depth_history.write_view(),
+            &view(&output),
+            &params,
+        )?;
+        ctx.queue().submit([encoder.finish()]);
+        ctx.wait_idle()?;
+        depth_history.swap();
+        let got = read_image(ctx, &output)?;
+        let difference = got.max_abs_diff(&expected).ok_or("output sizes differ")?;
+        eprintln!("frame {t}: max |depth texture - float depth| = {difference:e}");
+        assert!(difference <= 1e-6, "frame {t}: {difference}");
+        assert_eq!(
+            depth_history.read(ctx)?.depth(),
+            float_history.read(ctx)?.depth(),
+            "frame {t}: depth history"
+        );
     }
     Ok(())
 }

@@ -35,9 +35,38 @@ pub fn with_storage_format(wgsl: &str, format: wgpu::TextureFormat) -> Result<St
     ))
 }
 
+/// The declaration of the depth input in the temporal shaders: depth as a float colour texture
+/// (`r32float` in the tests and tools).
+pub const FLOAT_DEPTH_DECLARATION: &str = "var depth_texture: texture_2d<f32>;";
+
+/// The same input as a depth texture, which a depth format (Bevy's `Depth32Float` prepass) needs.
+pub const DEPTH_TEXTURE_DECLARATION: &str = "var depth_texture: texture_depth_2d;";
+
+/// `wgsl` with its [`FLOAT_DEPTH_DECLARATION`] rewritten to [`DEPTH_TEXTURE_DECLARATION`], for
+/// binding a depth-format texture with [`BindingKind::DepthTexture2d`](super::BindingKind).
+///
+/// WGSL has no type that takes both, and `textureLoad` returns a `vec4<f32>` from one and an
+/// `f32` from the other; the shaders read it through `vec4<f32>(textureLoad(..)).x`, which
+/// accepts both, so the declaration is the only token that changes. A shader without the
+/// declaration comes back unchanged; the temporal tests check that both shaders have one.
+pub fn with_depth_texture(wgsl: &str) -> String {
+    wgsl.replace(FLOAT_DEPTH_DECLARATION, DEPTH_TEXTURE_DECLARATION)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rewrites_only_the_depth_declaration() {
+        let wgsl = "@binding(1) var color_texture: texture_2d<f32>;\n\
+                    @binding(2) var depth_texture: texture_2d<f32>;";
+        assert_eq!(
+            with_depth_texture(wgsl),
+            "@binding(1) var color_texture: texture_2d<f32>;\n\
+             @binding(2) var depth_texture: texture_depth_2d;"
+        );
+    }
 
     #[test]
     fn rewrites_only_the_output_declaration() -> Result<(), GpuError> {

@@ -26,6 +26,9 @@ pub enum BindingKind {
     /// `texture_2d<f32>` read with `textureLoad` (no sampler), so any float format works,
     /// including the unfilterable `rgba32float`.
     Texture2d,
+    /// `texture_depth_2d` read with `textureLoad`: a depth-format texture's depth aspect
+    /// (Bevy's `Depth32Float` prepass depth), which cannot be bound as `texture_2d<f32>`.
+    DepthTexture2d,
     /// `texture_storage_2d<format, access>`.
     StorageTexture2d {
         /// Texel format, which must match the WGSL declaration.
@@ -50,6 +53,11 @@ impl BindingKind {
             },
             Self::Texture2d => wgpu::BindingType::Texture {
                 sample_type: wgpu::TextureSampleType::Float { filterable: false },
+                view_dimension: wgpu::TextureViewDimension::D2,
+                multisampled: false,
+            },
+            Self::DepthTexture2d => wgpu::BindingType::Texture {
+                sample_type: wgpu::TextureSampleType::Depth,
                 view_dimension: wgpu::TextureViewDimension::D2,
                 multisampled: false,
             },

@@ -21,7 +21,10 @@ mod texture;
 pub use buffer::{create_buffer, create_buffer_init, read_buffer, read_buffer_bytes};
 pub use context::GpuContext;
 pub use error::{GpuError, NO_ADAPTER_FIX};
-pub use format::{RGBA32F_STORAGE_DECLARATION, wgsl_storage_format, with_storage_format};
+pub use format::{
+    DEPTH_TEXTURE_DECLARATION, FLOAT_DEPTH_DECLARATION, RGBA32F_STORAGE_DECLARATION,
+    wgsl_storage_format, with_depth_texture, with_storage_format,
+};
 pub use kernel::{BindingKind, ComputeKernel, KernelDescriptor, WORKGROUP_SIZE_2D, workgroups_2d};
 /// Embeds `shaders/common/sampling.wgsl` followed by `shaders/<file>` as one `&'static str`
 /// (WGSL declarations may come in any order, so the shared functions can precede their users).

@@ -1,9 +1,13 @@
 //! The Bevy integration: the [`KanseiUpscale`] camera component and [`KanseiUpscalePlugin`].
 //!
 //! The camera's main pass renders at a fraction of the display resolution (Bevy's
-//! `MainPassResolutionOverride`), and a compute pass upscales it to the display before bloom
-//! and tonemapping, with the same EASU + RCAS kernels as [`crate::spatial`], compiled for the
-//! main texture's format and run on the renderer's own device.
+//! `MainPassResolutionOverride`) with a sub-pixel Halton jitter, and a compute pass upscales it
+//! to the display before bloom and tonemapping: the temporal resolve of [`crate::temporal`],
+//! which accumulates the jittered frames in a per-view history using the depth and
+//! motion-vector prepasses. A camera the temporal path cannot serve (a prepass or `Msaa::Off`
+//! missing, or no temporal pipeline on the adapter) gets the spatial EASU + RCAS of
+//! [`crate::spatial`] instead, with one warning. Both are compiled for the main texture's
+//! format and run on the renderer's own device.
 //!
 //! # Usage
 //!
@@ -14,15 +18,22 @@
 //!
 //! # How a frame goes
 //!
-//! - `ExtractSchedule`: [`extract_kansei_upscale`] copies the component to the render world,
-//!   clears `reset` in the main world, and removes the render-world state of cameras that lost
-//!   the component or went inactive.
+//! - `ExtractSchedule`: [`extract_kansei_upscale`] copies the component to the render world
+//!   (as [`ExtractedUpscale`], with whether the camera has the prepasses), clears `reset` in
+//!   the main world, and removes the render-world state of cameras that lost the component or
+//!   went inactive.
 //! - `RenderSystems::PrepareViews`, before `prepare_view_targets`: [`prepare_kansei_upscale`]
-//!   builds the kernels for the view's format on first use, then sets the render resolution,
-//!   the main texture's `STORAGE_BINDING` usage, jitter, mip bias and [`UpscaleHistory`].
-//! - `RenderSystems::PrepareResources`: [`prepare_kansei_upscale_textures`] gets the
-//!   intermediate texture of the sharpening pass.
-//! - `Core3d`, `Core3dSystems::EarlyPostProcess`: [`kansei_upscale`] records the pass.
+//!   builds the kernels for the view's format on first use, picks the temporal or the spatial
+//!   path, then sets the render resolution, the main texture's `STORAGE_BINDING` usage,
+//!   [`UpscaleHistory`], the jitter (Halton phase `frames since the last reset mod
+//!   ceil(8 ratio^2)` on the temporal path, zero on the spatial one) and the mip bias
+//!   (`log2(render / display) - 1` temporal, `log2(render / display)` spatial).
+//! - `RenderSystems::PrepareResources`: [`prepare_kansei_upscale_textures`] swaps the view's
+//!   history textures ([`UpscaleTemporalHistory`], made anew on a display resize), or gets the
+//!   intermediate texture of the spatial path's sharpening pass.
+//! - `Core3d`, `Core3dSystems::EarlyPostProcess`: [`kansei_upscale`] records the resolve
+//!   (history ignored on every [`HistoryReset`]: first frame, resize, mode change, camera cut)
+//!   or the spatial pass, inside the `kansei_upscale` GPU time span.
 //!
 //! The pure maths ([`render_resolution`], [`mip_bias`], the Halton [`jitter_offset`]) and the
 //! history-reset rules ([`UpscaleHistory`]) are public and tested without a GPU.
@@ -38,7 +49,7 @@ mod prepare;
 mod resolution;
 
 pub use component::KanseiUpscale;
-pub use extract::extract_kansei_upscale;
+pub use extract::{ExtractedUpscale, extract_kansei_upscale};
 pub use history::{HistoryKey, HistoryReset, UpscaleHistory};
 pub use jitter::{halton, jitter_offset, jitter_phase_count};
 pub use mode::UpscaleMode;
@@ -48,7 +59,8 @@ pub use pipeline::{
     init_kansei_upscale_pipelines,
 };
 pub use prepare::{
-    UpscaleIntermediate, UpscaleView, prepare_kansei_upscale, prepare_kansei_upscale_textures,
+    UpscaleIntermediate, UpscaleTemporalHistory, UpscaleView, prepare_kansei_upscale,
+    prepare_kansei_upscale_textures,
 };
 pub use resolution::{mip_bias, render_resolution};
 

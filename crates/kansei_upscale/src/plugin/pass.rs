@@ -1,50 +1,115 @@
 //! The upscale pass: a system in the `Core3d` schedule, run once per upscaled camera.
 
+use bevy::core_pipeline::prepass::ViewPrepassTextures;
+use bevy::ecs::entity::EntityHashSet;
 use bevy::ecs::system::{Local, Res};
 use bevy::log::{info_span, warn};
 use bevy::render::diagnostic::RecordDiagnostics;
 use bevy::render::renderer::{RenderContext, ViewQuery};
 use bevy::render::view::ViewTarget;
 
-use super::{KanseiUpscalePipelines, UpscaleIntermediate, UpscaleTarget, UpscaleView};
+use super::{
+    KanseiUpscalePipelines, UpscaleIntermediate, UpscalePassError, UpscaleTarget,
+    UpscaleTemporalHistory, UpscaleView,
+};
+use crate::gpu::GpuContext;
+use crate::temporal::{GpuTemporalResolver, TemporalInputs, TemporalParams};
 
 /// Upscales the render-resolution frame in the main texture to the full display viewport.
 ///
 /// In `Core3dSystems::EarlyPostProcess`, where Bevy runs TAA and DLSS: after the main pass,
 /// before bloom and tonemapping, which then work at display resolution. Runs only for views
 /// that [`prepare_kansei_upscale`](super::prepare_kansei_upscale) marked with
-/// [`UpscaleView`]; the GPU time shows up as `render/kansei_upscale/elapsed_gpu` with
-/// `RenderDiagnosticsPlugin`.
+/// [`UpscaleView`]. Temporal views are resolved against their history with the prepass depth
+/// and motion vectors; when any of those is missing this frame the view gets the spatial
+/// upscaler, with one warning per camera. The GPU time shows up as
+/// `render/kansei_upscale/elapsed_gpu` with `RenderDiagnosticsPlugin`.
+#[allow(clippy::type_complexity)]
 pub fn kansei_upscale(
-    view: ViewQuery<(&ViewTarget, &UpscaleView, Option<&UpscaleIntermediate>)>,
+    view: ViewQuery<(
+        &ViewTarget,
+        &UpscaleView,
+        Option<&UpscaleIntermediate>,
+        Option<&ViewPrepassTextures>,
+        Option<&UpscaleTemporalHistory>,
+    )>,
     pipelines: Option<Res<KanseiUpscalePipelines>>,
     mut ctx: RenderContext,
     mut warned: Local<bool>,
+    mut warned_fallback: Local<EntityHashSet>,
 ) {
     let _span = info_span!("kansei_upscale").entered();
-    let (view_target, state, intermediate) = view.into_inner();
+    let entity = view.entity();
+    let (view_target, state, intermediate, prepass, history) = view.into_inner();
     let Some(pipelines) = pipelines else {
         return;
     };
-    let Some(kernels) = pipelines.ready(view_target.main_texture_format()) else {
+    let format = view_target.main_texture_format();
+    let Some(kernels) = pipelines.ready(format) else {
         return;
     };
     // Recorded against the pair `post_process_write` will hand out (the current main texture
     // and the other one), but the flip happens only once the commands are recorded: a failure
     // must leave the view target as the main pass left it.
-    let target = UpscaleTarget {
-        source: view_target.main_texture_view(),
-        destination: view_target.main_texture_other_view(),
-        intermediate: intermediate.map(|texture| &*texture.0.default_view),
-        render: state.render,
-        display: state.display,
-        rcas_stops: state.rcas_stops,
+    let source = view_target.main_texture_view();
+    let destination = view_target.main_texture_other_view();
+
+    let temporal = if state.temporal {
+        let depth = prepass.and_then(|p| p.depth.as_ref());
+        let motion = prepass.and_then(|p| p.motion_vectors.as_ref());
+        match (pipelines.temporal_ready(format), depth, motion, history) {
+            (Some(resolver), Some(depth), Some(motion), Some(history)) => Some((
+                resolver,
+                TemporalInputs {
+                    color: source,
+                    depth: &depth.texture.default_view,
+                    motion: &motion.texture.default_view,
+                    history_in: history.0.read_view(),
+                    depth_history: history.0.depth_view(),
+                },
+                history,
+            )),
+            _ => {
+                if warned_fallback.insert(entity) {
+                    warn!(
+                        "KanseiUpscale on camera {entity}: the prepass depth or motion-vector \
+                         texture, the temporal pipeline or the history is missing this frame; \
+                         using the spatial upscaler"
+                    );
+                }
+                None
+            }
+        }
+    } else {
+        None
     };
 
     let diagnostics = ctx.diagnostic_recorder();
     let diagnostics = diagnostics.as_deref();
     let time_span = diagnostics.time_span(ctx.command_encoder(), "kansei_upscale");
-    let result = kernels.encode(pipelines.gpu(), ctx.command_encoder(), &target);
+    let result = match temporal {
+        Some((resolver, inputs, history)) => encode_temporal(
+            resolver,
+            pipelines.gpu(),
+            ctx.command_encoder(),
+            &inputs,
+            history,
+            destination,
+            state,
+        ),
+        None => kernels.encode(
+            pipelines.gpu(),
+            ctx.command_encoder(),
+            &UpscaleTarget {
+                source,
+                destination,
+                intermediate: intermediate.map(|texture| &*texture.0.default_view),
+                render: state.render,
+                display: state.display,
+                rcas_stops: state.rcas_stops,
+            },
+        ),
+    };
     time_span.end(ctx.command_encoder());
 
     match result {
@@ -61,4 +126,38 @@ pub fn kansei_upscale(
             }
         }
     }
+}
+
+/// Records the temporal resolve of one view into `destination`, writing the history texture
+/// that [`prepare_kansei_upscale_textures`](super::prepare_kansei_upscale_textures) swaps in
+/// for the next frame.
+///
+/// The jitter passed to the resolve is `TemporalJitter::offset` unchanged: Bevy's
+/// `jitter_projection` adds `offset * (2, -2) / size` to the projection's `z_axis.xy`, which
+/// moves every point by `-offset` render pixels on screen (+y down), so render texel `i` sees
+/// the scene at `i + 0.5 + offset`, the resolve's convention.
+fn encode_temporal(
+    resolver: &GpuTemporalResolver,
+    gpu: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    inputs: &TemporalInputs<'_>,
+    history: &UpscaleTemporalHistory,
+    destination: &wgpu::TextureView,
+    state: &UpscaleView,
+) -> Result<(), UpscalePassError> {
+    let mut params = TemporalParams::new(
+        state.render.to_array(),
+        state.display.to_array(),
+        state.jitter.to_array(),
+    );
+    params.reset = state.history_reset.is_some();
+    resolver.encode(
+        gpu,
+        encoder,
+        inputs,
+        history.0.write_view(),
+        destination,
+        &params,
+    )?;
+    Ok(())
 }

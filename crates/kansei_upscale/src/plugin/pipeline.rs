@@ -12,6 +12,7 @@ use bevy::render::renderer::{RenderAdapter, RenderDevice, RenderQueue};
 use crate::gpu::GpuContext;
 use crate::resample::{GpuResampleParams, GpuResampler, ResampleError, ResampleFilter};
 use crate::spatial::{GpuEasuParams, GpuSpatialUpscaler, SpatialError, SpatialUpscaleParams};
+use crate::temporal::{DepthInput, GpuTemporalResolver, TemporalError};
 
 /// The upscaler kernels the pass records, per main-texture format, on the renderer's own device
 /// (wrapped with [`GpuContext::from_parts`], so no texture is copied between devices).
@@ -23,6 +24,9 @@ pub struct KanseiUpscalePipelines {
     gpu: GpuContext,
     /// `None` once a format has failed: its warning was logged, and it is not retried.
     by_format: HashMap<TextureFormat, Option<UpscaleKernels>>,
+    /// The temporal resolve per output format, reading Bevy's `Depth32Float` prepass depth;
+    /// `None` once a format has failed, as for `by_format`.
+    temporal: HashMap<TextureFormat, Option<GpuTemporalResolver>>,
 }
 
 /// What upscales one format: the spatial upscaler, or bicubic when EASU + RCAS could not be
@@ -60,6 +64,9 @@ pub enum UpscalePassError {
     /// The bicubic fallback rejected the sizes or the views.
     #[error(transparent)]
     Resample(#[from] ResampleError),
+    /// The temporal resolve rejected the sizes, the parameters or the views.
+    #[error(transparent)]
+    Temporal(#[from] TemporalError),
 }
 
 impl UpscaleKernels {
@@ -113,6 +120,7 @@ impl KanseiUpscalePipelines {
         Self {
             gpu: GpuContext::from_parts(device.wgpu_device().clone(), queue.clone()),
             by_format: HashMap::default(),
+            temporal: HashMap::default(),
         }
     }
 
@@ -138,6 +146,45 @@ impl KanseiUpscalePipelines {
         self.by_format
             .entry(format)
             .or_insert_with(|| build_kernels(gpu, format, adapter))
+            .as_ref()
+    }
+}
+
+impl KanseiUpscalePipelines {
+    /// The temporal resolver for `format` if it has been built successfully.
+    pub fn temporal_ready(&self, format: TextureFormat) -> Option<&GpuTemporalResolver> {
+        self.temporal.get(&format).and_then(Option::as_ref)
+    }
+
+    /// The temporal resolver writing `format` and reading a `Depth32Float` depth texture,
+    /// building it the first time (this blocks while the shaders compile). `None` when it
+    /// cannot be built; that is logged once per format, as a warning, and cameras fall back to
+    /// the spatial path. Call [`KanseiUpscalePipelines::get_or_build`] first: the spatial
+    /// kernels' checks (storage support of `format`) apply here too.
+    pub fn get_or_build_temporal(&mut self, format: TextureFormat) -> Option<&GpuTemporalResolver> {
+        let gpu = &self.gpu;
+        self.temporal
+            .entry(format)
+            .or_insert_with(|| {
+                let adapter_name = &gpu.adapter_info().name;
+                match GpuTemporalResolver::with_depth_input(gpu, format, DepthInput::DepthTexture) {
+                    Ok(resolver) => {
+                        info!(
+                            "kansei_upscale: temporal resolve ready for {format:?} on \
+                             `{adapter_name}`"
+                        );
+                        Some(resolver)
+                    }
+                    Err(error) => {
+                        warn!(
+                            "kansei_upscale: the temporal resolve cannot be built for {format:?} \
+                             on `{adapter_name}` ({error}); cameras with `KanseiUpscale` that \
+                             render in {format:?} use the spatial upscaler"
+                        );
+                        None
+                    }
+                }
+            })
             .as_ref()
     }
 }

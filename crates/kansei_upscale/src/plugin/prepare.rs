@@ -1,5 +1,6 @@
 //! Per-frame render-world setup of each upscaled view: its render resolution, the main texture
-//! usage, jitter and mip bias, its history state and its intermediate texture.
+//! usage, the path (temporal or spatial), jitter and mip bias, its history state and its
+//! history or intermediate textures.
 
 use bevy::camera::{Camera3d, CameraMainTextureUsages, MainPassResolutionOverride};
 use bevy::ecs::component::Component;
@@ -12,12 +13,13 @@ use bevy::render::camera::{MipBias, TemporalJitter};
 use bevy::render::render_resource::{Extent3d, TextureDescriptor, TextureDimension, TextureUsages};
 use bevy::render::renderer::{RenderAdapter, RenderDevice};
 use bevy::render::texture::{CachedTexture, TextureCache};
-use bevy::render::view::ExtractedView;
+use bevy::render::view::{ExtractedView, Msaa};
 
 use super::{
-    HistoryKey, HistoryReset, KanseiUpscale, KanseiUpscalePipelines, UpscaleHistory, UpscaleMode,
-    mip_bias, render_resolution,
+    ExtractedUpscale, HistoryKey, HistoryReset, KanseiUpscalePipelines, UpscaleHistory,
+    UpscaleMode, jitter_offset, jitter_phase_count, mip_bias, render_resolution,
 };
+use crate::temporal::TemporalHistory;
 
 /// What the pass needs to know about an upscaled view this frame; present only on views the
 /// pass will upscale.
@@ -33,22 +35,35 @@ pub struct UpscaleView {
     pub rcas_stops: f32,
     /// Why this frame must not use history, if it must not.
     pub history_reset: Option<HistoryReset>,
+    /// Whether the temporal resolve upscales this view (else EASU + RCAS does).
+    pub temporal: bool,
+    /// This frame's sub-pixel jitter in render pixels, as written to `TemporalJitter::offset`;
+    /// zero on the spatial path.
+    pub jitter: Vec2,
 }
 
 impl UpscaleView {
-    /// Whether the sharpening pass runs (and needs an intermediate texture).
+    /// Whether the sharpening pass runs (and needs an intermediate texture). The temporal path
+    /// does not sharpen yet.
     pub fn sharpens(&self) -> bool {
-        self.rcas_stops.is_finite()
+        !self.temporal && self.rcas_stops.is_finite()
     }
 }
+
+/// A temporally upscaled view's history textures (two colour-and-confidence textures used in
+/// turn and the previous frame's depth, [`TemporalHistory`]), owned per view entity so that
+/// they survive from frame to frame. Recreated, zeroed, when the display size changes; removed
+/// with the view's other upscaler components.
+#[derive(Component)]
+pub struct UpscaleTemporalHistory(pub TemporalHistory);
 
 /// The display-sized texture EASU writes and RCAS reads, from Bevy's `TextureCache`: reused
 /// while the size and format stay the same, replaced when they change.
 #[derive(Component)]
 pub struct UpscaleIntermediate(pub CachedTexture);
 
-/// Decides, for every camera with [`KanseiUpscale`], whether and at what resolution it is
-/// upscaled this frame.
+/// Decides, for every camera with [`KanseiUpscale`](super::KanseiUpscale), whether it is
+/// upscaled this frame, at what resolution, and on which path (temporal or spatial).
 ///
 /// Runs in `RenderSystems::PrepareViews` before `prepare_view_targets`, because that system
 /// creates the main textures from `CameraMainTextureUsages`, and the main pass reads
@@ -63,21 +78,24 @@ pub fn prepare_kansei_upscale(
         (
             Entity,
             &ExtractedView,
-            &KanseiUpscale,
+            &ExtractedUpscale,
             &mut CameraMainTextureUsages,
             Option<&mut TemporalJitter>,
             Option<&mut MipBias>,
             Option<&mut UpscaleHistory>,
+            Option<&Msaa>,
         ),
         With<Camera3d>,
     >,
     mut warned_offset: Local<EntityHashSet>,
+    mut warned_spatial: Local<EntityHashSet>,
 ) {
     let _span = info_span!("prepare_kansei_upscale").entered();
     let Some(mut pipelines) = pipelines else {
         return;
     };
-    for (entity, view, upscale, mut usages, jitter, bias, history) in &mut views {
+    for (entity, view, extracted, mut usages, jitter, bias, history, msaa) in &mut views {
+        let upscale = &extracted.upscale;
         let origin = view.viewport.xy();
         let display_size = view.viewport.zw();
         if origin != UVec2::ZERO {
@@ -100,30 +118,65 @@ pub fn prepare_kansei_upscale(
             continue;
         }
 
-        let render = render_resolution(display_size, upscale.mode.ratio());
+        let ratio = upscale.mode.ratio();
+        let render = render_resolution(display_size, ratio);
         usages.0 |= TextureUsages::STORAGE_BINDING;
-        if let Some(mut jitter) = jitter {
-            // The spatial path has no history to accumulate jittered frames into; jitter alone
-            // would only make the picture shimmer. The temporal path will use `jitter_offset`.
-            jitter.offset = Vec2::ZERO;
+        let mut missing = missing_for_temporal(
+            extracted.depth_prepass,
+            extracted.motion_vector_prepass,
+            msaa,
+            jitter.is_some(),
+        );
+        // Built only for cameras that could use it: the build blocks the render thread once.
+        if missing.is_empty()
+            && pipelines
+                .get_or_build_temporal(view.target_format)
+                .is_none()
+        {
+            missing.push(
+                "a temporal resolve pipeline for the view's format (see the earlier warning)",
+            );
         }
-        if let Some(mut bias) = bias {
-            bias.0 = mip_bias(render, display_size, false);
+        let temporal = missing.is_empty();
+        if temporal {
+            warned_spatial.remove(&entity);
+        } else if warned_spatial.insert(entity) {
+            warn!(
+                "KanseiUpscale on camera {entity}: the temporal path needs {}; this camera \
+                 uses the spatial upscaler (EASU + RCAS) until that changes",
+                missing.join(", ")
+            );
         }
         let key = HistoryKey {
             display: display_size,
             render,
             mode: upscale.mode,
         };
-        let history_reset = match history {
-            Some(mut history) => history.advance(key, upscale.reset),
+        let (history_reset, history_frames) = match history {
+            Some(mut history) => (history.advance(key, upscale.reset), history.frames()),
             None => {
                 let mut history = UpscaleHistory::default();
                 let reset = history.advance(key, upscale.reset);
+                let frames = history.frames();
                 commands.entity(entity).insert(history);
-                reset
+                (reset, frames)
             }
         };
+        // The spatial path has no history to accumulate jittered frames into; jitter alone would
+        // only make the picture shimmer. The temporal path walks the Halton sequence from the
+        // last reset, so each history sees whole periods of it.
+        let offset = if temporal {
+            let phase = history_frames.saturating_sub(1) % u64::from(jitter_phase_count(ratio));
+            jitter_offset(u32::try_from(phase).unwrap_or(0), ratio)
+        } else {
+            Vec2::ZERO
+        };
+        if let Some(mut jitter) = jitter {
+            jitter.offset = offset;
+        }
+        if let Some(mut bias) = bias {
+            bias.0 = mip_bias(render, display_size, temporal);
+        }
         if let Some(reason) = history_reset {
             debug!(
                 "KanseiUpscale: history reset on {entity} ({reason:?}), {render} -> {display_size}"
@@ -137,9 +190,37 @@ pub fn prepare_kansei_upscale(
                 mode: upscale.mode,
                 rcas_stops: upscale.rcas_stops(),
                 history_reset,
+                temporal,
+                jitter: offset,
             },
         ));
     }
+}
+
+/// What the temporal path needs that this view lacks, apart from its pipeline, in words for the
+/// fallback warning; empty when nothing is missing. The prepass textures themselves are made
+/// later (`RenderSystems::PrepareResources`); the pass checks them and falls back if they are
+/// absent.
+fn missing_for_temporal(
+    depth_prepass: bool,
+    motion_vector_prepass: bool,
+    msaa: Option<&Msaa>,
+    has_jitter: bool,
+) -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    if !depth_prepass {
+        missing.push("`DepthPrepass`");
+    }
+    if !motion_vector_prepass {
+        missing.push("`MotionVectorPrepass`");
+    }
+    if msaa.is_some_and(|msaa| *msaa != Msaa::Off) {
+        missing.push("`Msaa::Off` (the prepass textures are multisampled)");
+    }
+    if !has_jitter {
+        missing.push("`TemporalJitter`");
+    }
+    missing
 }
 
 /// The view renders natively this frame: nothing may keep its main pass small.
@@ -149,17 +230,59 @@ fn stop_upscaling(commands: &mut Commands, entity: Entity) {
         UpscaleView,
         UpscaleHistory,
         UpscaleIntermediate,
+        UpscaleTemporalHistory,
     )>();
 }
 
-/// Gets the intermediate texture of each view that sharpens, in `RenderSystems::PrepareResources`.
+/// Gets the history textures of each temporal view and the intermediate texture of each view
+/// that sharpens, in `RenderSystems::PrepareResources`.
+///
+/// A temporal view's history textures are swapped here, once a frame, so that the pass reads
+/// what it wrote the frame before; they are made anew (zeroed) when missing or when the
+/// display size changed, and that frame's resolve ignores them anyway
+/// ([`HistoryReset::FirstFrame`] or [`HistoryReset::DisplayResized`]).
 pub fn prepare_kansei_upscale_textures(
     mut commands: Commands,
     mut texture_cache: ResMut<TextureCache>,
     device: Res<RenderDevice>,
-    views: Query<(Entity, &ExtractedView, &UpscaleView)>,
+    pipelines: Option<Res<KanseiUpscalePipelines>>,
+    mut views: Query<(
+        Entity,
+        &ExtractedView,
+        &UpscaleView,
+        Option<&mut UpscaleTemporalHistory>,
+    )>,
+    mut warned_history: Local<EntityHashSet>,
 ) {
-    for (entity, view, state) in &views {
+    let _span = info_span!("prepare_kansei_upscale_textures").entered();
+    for (entity, view, state, history) in &mut views {
+        let display = state.display.to_array();
+        match (state.temporal, history, pipelines.as_deref()) {
+            (true, Some(mut history), _) if history.0.display_size() == display => {
+                history.0.swap();
+            }
+            (true, _, Some(pipelines)) => match TemporalHistory::new(pipelines.gpu(), display) {
+                Ok(history) => {
+                    commands
+                        .entity(entity)
+                        .insert(UpscaleTemporalHistory(history));
+                }
+                Err(error) => {
+                    // The pass falls back to the spatial path without history textures.
+                    commands.entity(entity).remove::<UpscaleTemporalHistory>();
+                    if warned_history.insert(entity) {
+                        warn!(
+                            "KanseiUpscale on camera {entity}: the temporal history textures \
+                             could not be made ({error}); using the spatial upscaler"
+                        );
+                    }
+                }
+            },
+            (false, Some(_), _) => {
+                commands.entity(entity).remove::<UpscaleTemporalHistory>();
+            }
+            _ => {}
+        }
         if !state.sharpens() {
             commands.entity(entity).remove::<UpscaleIntermediate>();
             continue;
@@ -182,5 +305,27 @@ pub fn prepare_kansei_upscale_textures(
             },
         );
         commands.entity(entity).insert(UpscaleIntermediate(texture));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_temporal_path_names_what_it_misses() {
+        assert!(missing_for_temporal(true, true, Some(&Msaa::Off), true).is_empty());
+        assert!(missing_for_temporal(true, true, None, true).is_empty());
+        assert_eq!(
+            missing_for_temporal(true, false, Some(&Msaa::Sample4), true),
+            [
+                "`MotionVectorPrepass`",
+                "`Msaa::Off` (the prepass textures are multisampled)"
+            ]
+        );
+        assert_eq!(
+            missing_for_temporal(false, true, None, false),
+            ["`DepthPrepass`", "`TemporalJitter`"]
+        );
     }
 }

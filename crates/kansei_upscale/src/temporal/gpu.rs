@@ -8,8 +8,8 @@ use super::params::TemporalParams;
 use super::{TemporalError, check_covers};
 use crate::gpu::{
     BindingKind, ComputeKernel, GpuContext, GpuError, KernelDescriptor, RGBA32F,
-    create_buffer_init, create_texture_2d, read_image, upload_image, with_storage_format,
-    workgroups_2d,
+    create_buffer_init, create_texture_2d, read_image, upload_image, with_depth_texture,
+    with_storage_format, workgroups_2d,
 };
 use crate::image::ImageF32;
 
@@ -26,15 +26,43 @@ const LABEL: &str = "kansei:temporal";
 const RESOLVE_LABEL: &str = "kansei:temporal:resolve";
 const DEPTH_LABEL: &str = "kansei:temporal:depth_history";
 
+/// How the temporal shaders bind this frame's depth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DepthInput {
+    /// `texture_2d<f32>`: depth in channel 0 of a float colour texture (`r32float`), as the
+    /// tests and tools upload it. The default.
+    #[default]
+    Float,
+    /// `texture_depth_2d`: the depth aspect of a depth-format texture, such as Bevy's
+    /// `Depth32Float` prepass depth (compiled with [`with_depth_texture`]).
+    DepthTexture,
+}
+
+impl DepthInput {
+    fn binding(self) -> BindingKind {
+        match self {
+            Self::Float => BindingKind::Texture2d,
+            Self::DepthTexture => BindingKind::DepthTexture2d,
+        }
+    }
+
+    fn wgsl(self, wgsl: &str) -> String {
+        match self {
+            Self::Float => wgsl.to_owned(),
+            Self::DepthTexture => with_depth_texture(wgsl),
+        }
+    }
+}
+
 /// Bind group of `temporal_resolve.wgsl`, in `@binding` order, for an output of `format`.
-fn resolve_bindings(format: wgpu::TextureFormat) -> [BindingKind; 8] {
+fn resolve_bindings(format: wgpu::TextureFormat, depth: DepthInput) -> [BindingKind; 8] {
     [
         // @binding(0) var<uniform> params: TemporalParams;
         BindingKind::Uniform,
         // @binding(1) var color_texture: texture_2d<f32>;
         BindingKind::Texture2d,
-        // @binding(2) var depth_texture: texture_2d<f32>;
-        BindingKind::Texture2d,
+        // @binding(2) var depth_texture: texture_2d<f32>; (or texture_depth_2d)
+        depth.binding(),
         // @binding(3) var motion_texture: texture_2d<f32>;
         BindingKind::Texture2d,
         // @binding(4) var history_in: texture_2d<f32>;
@@ -55,17 +83,19 @@ fn resolve_bindings(format: wgpu::TextureFormat) -> [BindingKind; 8] {
 }
 
 /// Bind group of `temporal_depth_history.wgsl`, in `@binding` order.
-const DEPTH_BINDINGS: [BindingKind; 3] = [
-    // @binding(0) var<uniform> params: DepthHistoryParams;
-    BindingKind::Uniform,
-    // @binding(1) var depth_texture: texture_2d<f32>;
-    BindingKind::Texture2d,
-    // @binding(2) var depth_history: texture_storage_2d<r32float, write>;
-    BindingKind::StorageTexture2d {
-        format: HISTORY_DEPTH_FORMAT,
-        access: wgpu::StorageTextureAccess::WriteOnly,
-    },
-];
+fn depth_bindings(depth: DepthInput) -> [BindingKind; 3] {
+    [
+        // @binding(0) var<uniform> params: DepthHistoryParams;
+        BindingKind::Uniform,
+        // @binding(1) var depth_texture: texture_2d<f32>; (or texture_depth_2d)
+        depth.binding(),
+        // @binding(2) var depth_history: texture_storage_2d<r32float, write>;
+        BindingKind::StorageTexture2d {
+            format: HISTORY_DEPTH_FORMAT,
+            access: wgpu::StorageTextureAccess::WriteOnly,
+        },
+    ]
+}
 
 /// The textures one resolve reads. Colour, depth and motion hold the frame in their top-left
 /// render rectangle ([`TemporalParams::render_size`]) and may be larger.
@@ -73,9 +103,9 @@ const DEPTH_BINDINGS: [BindingKind; 3] = [
 pub struct TemporalInputs<'a> {
     /// This frame's colour, any float format (Bevy's `rgba16float` main texture).
     pub color: &'a wgpu::TextureView,
-    /// This frame's reverse-Z depth in channel 0, as a float colour format (`r32float` in the
-    /// tests). Bevy's `Depth32Float` needs a `texture_depth_2d` binding, which this kernel does
-    /// not have yet (see the module docs).
+    /// This frame's reverse-Z depth: channel 0 of a float colour format (`r32float`) for a
+    /// resolver built with [`DepthInput::Float`], or a depth format (Bevy's `Depth32Float`)
+    /// for one built with [`DepthInput::DepthTexture`].
     pub depth: &'a wgpu::TextureView,
     /// Motion vectors in channels 0 and 1 (Bevy's `rg16float`), see
     /// [`TemporalFrame::motion`].
@@ -96,36 +126,57 @@ pub struct GpuTemporalResolver {
     resolve: ComputeKernel,
     depth: ComputeKernel,
     output_format: wgpu::TextureFormat,
+    depth_input: DepthInput,
 }
 
 impl GpuTemporalResolver {
     /// Compiles both shaders for an output of `output_format` (`rgba32float`, `rgba16float` or
     /// `rgba8unorm`, see [`with_storage_format`]).
+    ///
+    /// Depth is read from a float colour texture ([`DepthInput::Float`]); see
+    /// [`GpuTemporalResolver::with_depth_input`] for a depth-format texture.
     pub fn new(ctx: &GpuContext, output_format: wgpu::TextureFormat) -> Result<Self, GpuError> {
-        let wgsl = with_storage_format(TEMPORAL_RESOLVE_WGSL, output_format)?;
+        Self::with_depth_input(ctx, output_format, DepthInput::Float)
+    }
+
+    /// Compiles both shaders for an output of `output_format`, binding depth as `depth_input`
+    /// says ([`DepthInput::DepthTexture`] for a renderer's `Depth32Float` depth buffer).
+    pub fn with_depth_input(
+        ctx: &GpuContext,
+        output_format: wgpu::TextureFormat,
+        depth_input: DepthInput,
+    ) -> Result<Self, GpuError> {
+        let wgsl = depth_input.wgsl(&with_storage_format(TEMPORAL_RESOLVE_WGSL, output_format)?);
         let resolve = ComputeKernel::new(
             ctx,
             &KernelDescriptor {
                 label: RESOLVE_LABEL,
                 wgsl: &wgsl,
                 entry_point: "resolve",
-                bindings: &resolve_bindings(output_format),
+                bindings: &resolve_bindings(output_format, depth_input),
             },
         )?;
+        let depth_wgsl = depth_input.wgsl(TEMPORAL_DEPTH_HISTORY_WGSL);
         let depth = ComputeKernel::new(
             ctx,
             &KernelDescriptor {
                 label: DEPTH_LABEL,
-                wgsl: TEMPORAL_DEPTH_HISTORY_WGSL,
+                wgsl: &depth_wgsl,
                 entry_point: "store_depth",
-                bindings: &DEPTH_BINDINGS,
+                bindings: &depth_bindings(depth_input),
             },
         )?;
         Ok(Self {
             resolve,
             depth,
             output_format,
+            depth_input,
         })
+    }
+
+    /// How [`GpuTemporalResolver::encode`] expects [`TemporalInputs::depth`].
+    pub fn depth_input(&self) -> DepthInput {
+        self.depth_input
     }
 
     /// The format [`GpuTemporalResolver::encode`] writes the output in.
@@ -201,6 +252,13 @@ impl GpuTemporalResolver {
         if self.output_format != RGBA32F {
             return Err(GpuError::UnsupportedFormat {
                 format: self.output_format,
+            }
+            .into());
+        }
+        // It uploads depth as `r32float`, which only the float binding reads.
+        if self.depth_input != DepthInput::Float {
+            return Err(GpuError::UnsupportedFormat {
+                format: wgpu::TextureFormat::Depth32Float,
             }
             .into());
         }
@@ -308,6 +366,12 @@ mod tests {
             1
         );
         validate(TEMPORAL_DEPTH_HISTORY_WGSL)?;
+        use crate::gpu::FLOAT_DEPTH_DECLARATION;
+        for wgsl in [TEMPORAL_RESOLVE_WGSL, TEMPORAL_DEPTH_HISTORY_WGSL] {
+            assert_eq!(wgsl.matches(FLOAT_DEPTH_DECLARATION).count(), 1);
+        }
+        validate(&with_depth_texture(TEMPORAL_DEPTH_HISTORY_WGSL))?;
+        validate(&with_depth_texture(TEMPORAL_RESOLVE_WGSL))?;
         for format in [
             RGBA32F,
             wgpu::TextureFormat::Rgba16Float,

@@ -76,15 +76,19 @@
 //! Measured on the test scenes of `tests/temporal_resolve.rs` against an unquantised history:
 //! at most 0.07 dB lost, far below what the sample kernel and rectification cost.
 //!
+//! # Depth formats
+//!
+//! [`GpuTemporalResolver::new`] reads depth from channel 0 of a float colour texture
+//! (`r32float`). A renderer's depth buffer (Bevy's `Depth32Float` prepass depth) must be bound
+//! as `texture_depth_2d` instead: [`GpuTemporalResolver::with_depth_input`] with
+//! [`DepthInput::DepthTexture`] compiles the same shaders with that one declaration swapped
+//! ([`with_depth_texture`](crate::gpu::with_depth_texture)) and binds it with
+//! [`BindingKind::DepthTexture2d`](crate::gpu::BindingKind). `tests/temporal_resolve.rs`
+//! checks that both give the same output.
+//!
 //! # Not yet
 //!
-//! - A `texture_depth_2d` variant for Bevy's `Depth32Float`: the harness's
-//!   [`BindingKind`](crate::gpu::BindingKind) has no depth binding, so the Bevy pass needs one
-//!   added (a `Depth` kind and the WGSL declaration swapped, as [`with_storage_format`] does for
-//!   the output).
 //! - Sharpening of the output (RCAS after the resolve) and a reactive mask for transparencies.
-//!
-//! [`with_storage_format`]: crate::gpu::with_storage_format
 
 mod cpu;
 mod encoding;
@@ -99,7 +103,8 @@ pub use encoding::{
     ycocg_to_rgb,
 };
 pub use gpu::{
-    GpuTemporalResolver, TEMPORAL_DEPTH_HISTORY_WGSL, TEMPORAL_RESOLVE_WGSL, TemporalInputs,
+    DepthInput, GpuTemporalResolver, TEMPORAL_DEPTH_HISTORY_WGSL, TEMPORAL_RESOLVE_WGSL,
+    TemporalInputs,
 };
 pub use history::TemporalHistory;
 pub use memory::{HISTORY_COLOR_FORMAT, HISTORY_DEPTH_FORMAT, memory_bytes};
