@@ -95,7 +95,7 @@ fn train_command_trains_resumes_and_writes_a_valid_model() -> TestResult {
     ])?);
     assert!(check.contains("kansei-upscale-fast-x2"), "{check}");
     assert!(
-        check.contains("1836 multiply-adds per low-resolution pixel"),
+        check.contains("1640 multiply-adds per low-resolution pixel"),
         "{check}"
     );
     Ok(())

@@ -211,7 +211,7 @@ impl Summary<'_> {
         }
         let _ = writeln!(
             out,
-            "PS5 columns: roofline max(2 * MACs * out_px / ({:.2} TFLOP/s * {:.2}), bytes / {:.0} \
+            "PS5 columns: both are 2x upscales, so the method's x2 cost; roofline max(2 * MACs * out_px / ({:.2} TFLOP/s * {:.2}), bytes / {:.0} \
              GB/s), {} B/px in + out",
             PS5_CLASS.peak_flops / 1e12,
             PS5_CLASS.efficiency,
@@ -239,7 +239,7 @@ impl Summary<'_> {
             );
             let _ = writeln!(
                 out,
-                "{:<10} {:>7.2} {:>7.4} {:>8.2} {:>7} {:>8} {:>22} {:>22}",
+                "{:<10} {:>7.2} {:>7.4} {:>8.2} {:>7.0} {:>8} {:>22} {:>22}",
                 report.method.name(),
                 mean.psnr_y,
                 mean.ssim_y,

@@ -36,25 +36,27 @@
 //!
 //! | network | C | H | M | tile T | luma tile | feature tile | bytes | MACs / LR pixel executed (nominal) |
 //! |---|---|---|---|---|---|---|---|---|
-//! | `fast` x2 | 12 | 3 | 2 | 13 | 19² | 12 x 17² | 15,316 | 2,342 (1,836) |
-//! | `fast` x3, x4 | 12 | 2 | 1 | 15 | 19² | 12 x 17² | 15,316 | 1,543, 1,627 (1,512, 1,596) |
+//! | `fast` x2 | 8 | 5 | 3 | 14 | 24² | 8 x 20² | 15,104 | 2,401 (1,640) |
+//! | `fast` x3, x4 | 8 | 4 | 2 | 16 | 24² | 8 x 20² | 15,104 | 1,690, 1,746 (1,424, 1,480) |
 //! | `balanced` x2 | 16 | 6 | 4 | 7 | 19² | 16 x 15² | 15,844 | 19,857 (7,888) |
 //! | `balanced` x3, x4 | 16 | 5 | 3 | 9 | 19² | 16 x 15² | 15,844 | 11,808, 11,920 (7,456, 7,568) |
 //!
 //! The executed count includes the recomputation the halo costs: the head runs on `(T + 2M)²`
 //! positions per `T²` outputs, body layer `i` on `(T + 2M - 2 - 2i)²`; the tail runs exactly once
-//! per output. [`TilePlan::macs_per_lr_pixel`] computes it; a cost model should use it rather
-//! than the nominal [`Architecture::macs_per_pixel`]. The overhead is large for `balanced` at
-//! 16 KiB; where the device offers more workgroup memory (lavapipe and desktop GPUs offer at
-//! least 32 KiB), [`TilePlan::with_budget`] picks bigger tiles (32 KiB: `fast` x2 T = 20,
-//! `balanced` x2 T = 13, `balanced` x3/x4 T = 15, two body positions per invocation) and
+//! per output. [`TilePlan::macs_per_lr_pixel`] computes it. The evaluation's cost model
+//! (`crate::eval::cost`) projects the nominal [`Architecture::macs_per_pixel`], the cost of a
+//! fusion without recomputation and so a lower bound for this shader; the README gives both
+//! projections. The overhead is large for `balanced` at 16 KiB; where the device offers more
+//! workgroup memory (lavapipe and desktop GPUs offer at least 32 KiB),
+//! [`TilePlan::with_budget`] picks bigger tiles (32 KiB: `fast` x2 T = 23 with 2,081 executed
+//! MACs, `balanced` x2 T = 13, `balanced` x3/x4 T = 15, two body positions per invocation) and
 //! [`GpuNeuralUpscaler::from_weights`] builds the pipeline for that plan.
 
 //! # Global memory traffic per LR pixel
 //!
 //! - **Input**: each workgroup reads `(T + 2H)²` source texels for `T²` pixels, i.e.
 //!   `((T + 2H) / T)²` texels per LR pixel ([`TilePlan::input_texels_per_lr_pixel`]; at 16 KiB:
-//!   `fast` x2 2.14, `fast` x3/x4 1.60, `balanced` x2 7.37, `balanced` x3/x4 4.46; the
+//!   `fast` x2 2.94, `fast` x3/x4 2.25, `balanced` x2 7.37, `balanced` x3/x4 4.46; the
 //!   neighbouring workgroups' halos overlap, so on a GPU with a texture cache most of the
 //!   overhead hits the cache and DRAM traffic approaches one texel per LR pixel). The bicubic
 //!   base reads the 4x4 source neighbourhood of each output pixel: the same texels, from the
