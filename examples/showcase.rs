@@ -2,11 +2,14 @@
 //!
 //! Today it is the stage: a lit, shadowed scene with moving objects (motion and fine detail are
 //! what an upscaler must reconstruct, and what NPCs will later walk through), with
-//! [`KanseiPlugins`] added as a game would add it.
+//! [`KanseiPlugins`] added as a game would add it, and its camera upscaled by [`KanseiUpscale`].
 //!
 //! ```text
 //! cargo run --example showcase
 //! ```
+//!
+//! Keys: `U` turns the upscaler off (native rendering with Bevy's default 4x MSAA) and on again.
+//! The `upscale` example compares every mode and path.
 //!
 //! Non-interactive run (what `scripts/test` does): render 60 frames, save a screenshot, exit.
 //!
@@ -19,8 +22,29 @@ mod capture;
 
 use std::f32::consts::{FRAC_PI_4, TAU};
 
-use bevy::{light::CascadeShadowConfigBuilder, prelude::*};
-use bevy_kansei::KanseiPlugins;
+use bevy::{
+    core_pipeline::prepass::{DepthPrepass, MotionVectorPrepass},
+    light::CascadeShadowConfigBuilder,
+    prelude::*,
+    render::{
+        camera::{MipBias, TemporalJitter},
+        view::Msaa,
+    },
+};
+use bevy_kansei::{
+    KanseiPlugins,
+    upscale::{KanseiUpscale, UpscaleMode},
+};
+
+/// The showcase's upscaler setting. `Quality` (1.5x per axis, 44% of the pixels) because the
+/// showcase is looked at rather than measured: it is the mode whose output is hardest to tell
+/// from native, which is the claim the showcase makes. The `upscale` example compares the
+/// cheaper modes.
+const UPSCALE: KanseiUpscale = KanseiUpscale {
+    mode: UpscaleMode::Quality,
+    sharpness: KanseiUpscale::DEFAULT_SHARPNESS,
+    reset: false,
+};
 
 fn main() -> AppExit {
     let capture = capture::CaptureSettings::from_env();
@@ -31,7 +55,7 @@ fn main() -> AppExit {
     ))
     .insert_resource(ClearColor(Color::srgb(0.46, 0.62, 0.80)))
     .add_systems(Startup, spawn_scene)
-    .add_systems(Update, (orbit, spin));
+    .add_systems(Update, (orbit, spin, toggle_upscale));
     if let Some(capture) = capture {
         app.add_plugins(capture::CapturePlugin(capture));
     }
@@ -59,6 +83,8 @@ fn spawn_scene(
     commands.spawn((
         Camera3d::default(),
         Transform::from_xyz(-7.0, 5.0, 9.0).looking_at(Vec3::new(0.0, 0.8, 0.0), Vec3::Y),
+        // Brings Hdr, the prepasses, jitter and mip bias, and switches MSAA off.
+        UPSCALE,
     ));
     commands.spawn((
         DirectionalLight {
@@ -164,5 +190,36 @@ fn spin(time: Res<Time>, mut objects: Query<(&Spin, &mut Transform)>) {
             spin.0.y * dt,
             spin.0.z * dt,
         ));
+    }
+}
+
+/// `U`: remove the upscaler (and what it brought: prepasses, jitter, mip bias, `Msaa::Off`) for
+/// native rendering as a game without Kansei has it, or put it back.
+fn toggle_upscale(
+    mut commands: Commands,
+    keys: Res<ButtonInput<KeyCode>>,
+    cameras: Query<(Entity, Has<KanseiUpscale>), With<Camera3d>>,
+) {
+    if !keys.just_pressed(KeyCode::KeyU) {
+        return;
+    }
+    for (camera, upscaled) in &cameras {
+        let mut camera = commands.entity(camera);
+        if upscaled {
+            camera
+                .remove::<(
+                    KanseiUpscale,
+                    DepthPrepass,
+                    MotionVectorPrepass,
+                    TemporalJitter,
+                    MipBias,
+                )>()
+                .insert(Msaa::default());
+            info!("upscaler off: native rendering");
+        } else {
+            // Adding the component switches MSAA off again.
+            camera.insert(UPSCALE);
+            info!("upscaler on: {:?}", UPSCALE.mode);
+        }
     }
 }

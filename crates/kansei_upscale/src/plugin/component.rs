@@ -3,7 +3,9 @@
 use bevy::camera::Hdr;
 use bevy::core_pipeline::prepass::{DepthPrepass, MotionVectorPrepass};
 use bevy::ecs::component::Component;
+use bevy::ecs::lifecycle::HookContext;
 use bevy::ecs::reflect::ReflectComponent;
+use bevy::ecs::world::DeferredWorld;
 use bevy::reflect::{Reflect, std_traits::ReflectDefault};
 use bevy::render::camera::{MipBias, TemporalJitter};
 use bevy::render::view::Msaa;
@@ -76,6 +78,7 @@ use super::UpscaleMode;
 ///   software adapter), the first frame a camera uses that format.
 #[derive(Component, Reflect, Debug, Clone, PartialEq)]
 #[reflect(Component, Default, Clone)]
+#[component(on_insert = switch_msaa_off)]
 #[require(
     Hdr,
     DepthPrepass,
@@ -110,6 +113,19 @@ impl Default for KanseiUpscale {
     }
 }
 
+/// Sets the camera's `Msaa` to `Off` whenever [`KanseiUpscale`] is inserted.
+///
+/// `#[require(Msaa = Msaa::Off)]` alone is not enough: `Camera3d` requires `Msaa` too (4x by
+/// default), and when two components of one bundle require the same component the first one
+/// listed wins, so `(Camera3d::default(), KanseiUpscale::default())` would keep 4x MSAA and
+/// silently fall back to the spatial path. The upscaler is the anti-aliasing, so inserting it
+/// (again, e.g. to change the mode) switches MSAA off whatever was there.
+fn switch_msaa_off(mut world: DeferredWorld<'_>, HookContext { entity, .. }: HookContext) {
+    if let Some(mut msaa) = world.get_mut::<Msaa>(entity) {
+        *msaa = Msaa::Off;
+    }
+}
+
 impl KanseiUpscale {
     /// The default of [`KanseiUpscale::sharpness`].
     pub const DEFAULT_SHARPNESS: f32 = 0.5;
@@ -139,6 +155,32 @@ impl KanseiUpscale {
 mod tests {
     use super::*;
     use crate::spatial::{RCAS_MAX_AMOUNT, rcas_amount};
+
+    #[test]
+    fn adding_the_component_switches_msaa_off_after_camera3d_asked_for_4x() {
+        use bevy::camera::Camera3d;
+        use bevy::ecs::world::World;
+
+        let mut world = World::new();
+        let bundled = world
+            .spawn((Camera3d::default(), KanseiUpscale::default()))
+            .id();
+        let reversed = world
+            .spawn((KanseiUpscale::default(), Camera3d::default()))
+            .id();
+        let later = world.spawn((Camera3d::default(), Msaa::Sample4)).id();
+        world.entity_mut(later).insert(KanseiUpscale::default());
+        for entity in [bundled, reversed, later] {
+            assert_eq!(world.get::<Msaa>(entity), Some(&Msaa::Off));
+        }
+        // Inserting it again (a mode change) switches MSAA off again.
+        world.entity_mut(bundled).insert(Msaa::Sample4);
+        world.entity_mut(bundled).insert(KanseiUpscale {
+            mode: UpscaleMode::Performance,
+            ..Default::default()
+        });
+        assert_eq!(world.get::<Msaa>(bundled), Some(&Msaa::Off));
+    }
 
     #[test]
     fn defaults() {
