@@ -62,15 +62,15 @@ const FIRST_SCREENSHOT_FRAME: u32 = 4;
 /// Minimum PSNR (dB, 8-bit sRGB RGB) of each quadrant of the upscaled frame against the same
 /// quadrant of the native one.
 ///
-/// Measured on lavapipe (Mesa 22.3.6, LLVM 15) with the temporal path, a few frames into its
-/// history: 24.30 / 23.03 / 28.13 / 27.81 dB for the top-left / top-right / bottom-left /
-/// bottom-right quadrants, 25.27 dB for the whole frame (the spatial path, before it: 20.42 /
-/// 19.71 / 22.00 / 22.74 and 21.05 dB). That is low in absolute terms because the far
-/// checkerboard is sub-pixel at half resolution; `tests/upscale_temporal.rs` measures the
-/// convergence itself. The failure modes the test exists for score
-/// 4.9 to 9.0 dB per quadrant (printed by the test: the top-left quarter stretched over the
-/// display, or no upscaling at all). 15 dB sits about 5 dB below the worst measured quadrant
-/// and 6 dB above the best failure, so rounding changes across drivers do not trip it and no
+/// Measured on lavapipe (Mesa 22.3.6, LLVM 15) with the temporal path and the default
+/// sharpening, a few frames into its history: 21.97 / 20.97 / 25.25 / 25.13 dB for the
+/// top-left / top-right / bottom-left / bottom-right quadrants, 22.92 dB for the whole frame
+/// (25.27 dB unsharpened; the spatial path: 20.42 / 19.71 / 22.00 / 22.74 and 21.05 dB). That
+/// is low in absolute terms because the far checkerboard is sub-pixel at half resolution;
+/// `tests/upscale_temporal.rs` measures the convergence itself. The failure modes the test
+/// exists for score 4.9 to 9.0 dB per quadrant (printed by the test: the top-left quarter
+/// stretched over the display, or no upscaling at all). 15 dB sits about 5 dB below the worst
+/// measured quadrant and 6 dB above the best failure, so rounding changes across drivers do not trip it and no
 /// failure mode passes it. Shifting the upscaled frame by one pixel either way lowers its PSNR
 /// (18.8 to 17.0 dB), so the measured figure also confirms the output is not offset.
 const MIN_QUADRANT_PSNR: f64 = 15.0;

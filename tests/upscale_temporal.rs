@@ -3,11 +3,12 @@
 //! above the spatial path on the same scene; a camera cut drops the history; a mode change
 //! resets it.
 //!
-//! Three cameras share one transform and one static scene (a checkerboard floor whose far
+//! Four cameras share one transform and one static scene (a checkerboard floor whose far
 //! checks are sub-pixel at half resolution, and four cubes): `native` renders at display
-//! resolution, `temporal` has `KanseiUpscale { mode: Performance, .. }`, and `spatial` has the
-//! same component with its `MotionVectorPrepass` removed, which makes the plugin fall back to
-//! EASU + RCAS (with one warning). The temporal camera gets a camera cut (`reset`) once the
+//! resolution, `temporal` has `KanseiUpscale { mode: Performance, .. }` (the default sharpness,
+//! so its resolve is sharpened with RCAS), `unsharpened` the same with `sharpness: 0.0`, and
+//! `spatial` has the same component as `temporal` with its `MotionVectorPrepass` removed, which
+//! makes the plugin fall back to EASU + RCAS (with one warning). The temporal camera gets a camera cut (`reset`) once the
 //! scene is loaded, then every frame's output is read back and compared with the native one.
 //!
 //! It runs on whatever Vulkan adapter wgpu finds (lavapipe in CI) and fails, never skips, when
@@ -104,7 +105,7 @@ fn temporal_path_converges_above_spatial_and_resets_on_cuts() {
     let mut jitters = Vec::new();
     for k in 0..FRAMES {
         let names: &[&'static str] = if k == FRAMES - 1 {
-            &["temporal", "native", "spatial"]
+            &["temporal", "native", "spatial", "unsharpened"]
         } else {
             &["temporal"]
         };
@@ -143,7 +144,7 @@ fn temporal_path_converges_above_spatial_and_resets_on_cuts() {
         view(&app, temporal).history_reset,
         Some(HistoryReset::CameraCut)
     );
-    let frames = wait_for(&mut app, &captured, FRAMES + 3);
+    let frames = wait_for(&mut app, &captured, FRAMES + 4);
 
     let native = &frames[&("native", FRAMES - 1)];
     let spatial_frame = &frames[&("spatial", FRAMES - 1)];
@@ -181,6 +182,24 @@ fn temporal_path_converges_above_spatial_and_resets_on_cuts() {
          ({spatial_psnr:.2} dB) by {MIN_GAIN_OVER_SPATIAL_DB} dB"
     );
 
+    // Sharpening runs on the temporal path: the same converged history (RCAS never feeds back
+    // into it) gives a different frame with RCAS at the default sharpness than without.
+    let unsharpened = &frames[&("unsharpened", FRAMES - 1)];
+    let sharpened_vs_unsharpened = psnr(unsharpened, &frames[&("temporal", FRAMES - 1)]);
+    println!(
+        "upscale temporal: sharpness {} vs 0 on frame {FRAMES}: {sharpened_vs_unsharpened:.2} \
+         dB; unsharpened vs native {:.2} dB",
+        KanseiUpscale::DEFAULT_SHARPNESS,
+        psnr(native, unsharpened)
+    );
+    assert!(
+        sharpened_vs_unsharpened <= MAX_SHARPENED_MATCH_DB,
+        "a temporal camera with sharpness {} must differ from one with sharpness 0 \
+         ({sharpened_vs_unsharpened:.2} dB between them, needs at most {MAX_SHARPENED_MATCH_DB} \
+         dB)",
+        KanseiUpscale::DEFAULT_SHARPNESS
+    );
+
     let recut = &frames[&("temporal", FRAMES)];
     let recut_vs_fresh = psnr(&frames[&("temporal", 0)], recut);
     let recut_vs_native = psnr(native, recut);
@@ -216,22 +235,28 @@ fn temporal_path_converges_above_spatial_and_resets_on_cuts() {
 /// PSNR (dB, 8-bit sRGB RGB, whole frame) the temporal path must gain from the cut frame to the
 /// last measured frame, and half of it over the best of the first four frames.
 ///
-/// Measured on lavapipe (Mesa 22.3.6, LLVM 15): 21.79 dB on the cut frame, 23.77 / 23.58 /
-/// 23.67 on the next three, 25.6 to 27.0 from frame 5 on (the picture moves by a few tenths of
-/// a dB with the jitter phase), 26.73 dB on frame 36: a gain of 4.9 dB, 3.0 dB over the best
-/// early frame. With the jitter sign flipped in the resolve the same run stays at 17.7 to
-/// 21.4 dB (20.96 on frame 36) and fails here. 3 dB leaves 1.9 dB for driver rounding and the
-/// phase-to-phase wobble.
+/// Measured on lavapipe (Mesa 22.3.6, LLVM 15), with the resolve sharpened by RCAS at the
+/// default sharpness: 21.51 dB on the cut frame, 22.69 / 21.92 / 22.04 on the next three, 25.1
+/// to 28.8 from frame 6 on (the picture moves by a few tenths of a dB with the jitter phase),
+/// 28.01 dB on frame 36: a gain of 6.5 dB, 5.3 dB over the best early frame. Before the
+/// temporal path sharpened, the same run gave 21.79 dB on the cut frame and 26.73 dB on frame
+/// 36 (4.9 dB, 3.0 dB over the best early frame); with the jitter sign flipped in the resolve it
+/// stayed at 17.7 to 21.4 dB (20.96 on frame 36) and failed here. 3 dB leaves room for driver
+/// rounding and the phase-to-phase wobble.
 const MIN_CONVERGENCE_GAIN_DB: f64 = 3.0;
 /// PSNR the converged temporal path must have above the spatial path (EASU + RCAS at the
-/// default sharpness), measured 21.05 dB: 5.7 dB below the temporal path's last frame, so 3 dB
-/// leaves 2.7 dB of margin.
+/// default sharpness), measured 21.05 dB: 7.0 dB below the temporal path's last frame (5.5 dB
+/// below the unsharpened temporal camera's 26.52 dB), so 3 dB leaves 4 dB of margin.
 const MIN_GAIN_OVER_SPATIAL_DB: f64 = 3.0;
 /// PSNR of the second cut frame against the first: both resolve the same static frame at the
 /// same jitter phase with the history ignored, so they should be equal (measured: identical,
 /// infinite PSNR); 45 dB allows a stray rounding difference and nothing a kept history gives
 /// (the converged frames differ from the first by about 5 dB of PSNR against native).
 const MIN_RECUT_MATCH_DB: f64 = 45.0;
+/// PSNR between the last frames of the temporal cameras with and without sharpening, at most.
+/// Measured 29.14 dB on lavapipe (identical frames would give infinity); 45 dB, the recut
+/// match, is far above that and fails any frame RCAS left untouched.
+const MAX_SHARPENED_MATCH_DB: f64 = 45.0;
 
 fn set_reset(app: &mut App, camera: Entity) {
     app.world_mut()
@@ -245,7 +270,7 @@ fn wait_for(app: &mut App, captured: &Captured, count: u32) -> HashMap<(&'static
     for _ in 0..MAX_WAIT_FRAMES {
         {
             let done = captured.0.lock().expect("capture lock poisoned");
-            // FRAMES temporal frames, the second cut, and native and spatial once.
+            // FRAMES temporal frames, the second cut, and native, spatial and unsharpened once.
             if done.len() as u32 >= count {
                 return done.clone();
             }
@@ -394,7 +419,12 @@ fn spawn_scene(
     mut materials: ResMut<Assets<StandardMaterial>>,
 ) {
     let camera_transform = Transform::from_xyz(0.0, 3.0, 5.0).looking_at(Vec3::ZERO, Vec3::Y);
-    for (order, name) in [(0, "native"), (1, "temporal"), (2, "spatial")] {
+    for (order, name) in [
+        (0, "native"),
+        (1, "temporal"),
+        (2, "spatial"),
+        (3, "unsharpened"),
+    ] {
         let mut target =
             Image::new_target_texture(WIDTH, HEIGHT, TextureFormat::Rgba8UnormSrgb, None);
         target.texture_descriptor.usage |= TextureUsages::COPY_SRC;
@@ -418,6 +448,11 @@ fn spawn_scene(
         if name != "native" {
             camera.insert(KanseiUpscale {
                 mode: UpscaleMode::Performance,
+                sharpness: if name == "unsharpened" {
+                    0.0
+                } else {
+                    KanseiUpscale::DEFAULT_SHARPNESS
+                },
                 ..default()
             });
         }

@@ -6,7 +6,8 @@
 //! which accumulates the jittered frames in a per-view history using the depth and
 //! motion-vector prepasses. A camera the temporal path cannot serve (a prepass or `Msaa::Off`
 //! missing, or no temporal pipeline on the adapter) gets the spatial EASU + RCAS of
-//! [`crate::spatial`] instead, with one warning. Both are compiled for the main texture's
+//! [`crate::spatial`] instead, with one warning. Either path's result is sharpened with RCAS
+//! when [`KanseiUpscale::sharpness`] is above 0. All are compiled for the main texture's
 //! format and run on the renderer's own device.
 //!
 //! # Usage
@@ -29,11 +30,16 @@
 //!   ceil(8 ratio^2)` on the temporal path, zero on the spatial one) and the mip bias
 //!   (`log2(render / display) - 1` temporal, `log2(render / display)` spatial).
 //! - `RenderSystems::PrepareResources`: [`prepare_kansei_upscale_textures`] swaps the view's
-//!   history textures ([`UpscaleTemporalHistory`], made anew on a display resize), or gets the
-//!   intermediate texture of the spatial path's sharpening pass.
-//! - `Core3d`, `Core3dSystems::EarlyPostProcess`: [`kansei_upscale`] records the resolve
-//!   (history ignored on every [`HistoryReset`]: first frame, resize, mode change, camera cut)
-//!   or the spatial pass, inside the `kansei_upscale` GPU time span.
+//!   history textures ([`UpscaleTemporalHistory`], made anew on a display resize) and, when the
+//!   sharpness is above 0, gets the display-sized intermediate texture
+//!   ([`UpscaleIntermediate`], from Bevy's `TextureCache`) that the sharpening pass reads on
+//!   either path.
+//! - `Core3d`, `Core3dSystems::EarlyPostProcess`: [`kansei_upscale`] records, inside the
+//!   `kansei_upscale` GPU time span, either the temporal resolve (history ignored on every
+//!   [`HistoryReset`]: first frame, resize, mode change, camera cut) or EASU, and then RCAS
+//!   from the intermediate texture into the view target. The resolve writes the next frame's
+//!   history separately from its output, so the history stays unsharpened. At sharpness 0 the
+//!   resolve or EASU writes the view target directly.
 //!
 //! The pure maths ([`render_resolution`], [`mip_bias`], the Halton [`jitter_offset`]) and the
 //! history-reset rules ([`UpscaleHistory`]) are public and tested without a GPU.

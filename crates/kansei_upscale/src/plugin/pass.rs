@@ -13,6 +13,7 @@ use super::{
     UpscaleTemporalHistory, UpscaleView,
 };
 use crate::gpu::GpuContext;
+use crate::spatial::{GpuRcasParams, GpuSpatialUpscaler};
 use crate::temporal::{GpuTemporalResolver, TemporalInputs, TemporalParams};
 
 /// Upscales the render-resolution frame in the main texture to the full display viewport.
@@ -21,8 +22,9 @@ use crate::temporal::{GpuTemporalResolver, TemporalInputs, TemporalParams};
 /// before bloom and tonemapping, which then work at display resolution. Runs only for views
 /// that [`prepare_kansei_upscale`](super::prepare_kansei_upscale) marked with
 /// [`UpscaleView`]. Temporal views are resolved against their history with the prepass depth
-/// and motion vectors; when any of those is missing this frame the view gets the spatial
-/// upscaler, with one warning per camera. The GPU time shows up as
+/// and motion vectors, then sharpened with RCAS when the camera asks for it; when any of those
+/// inputs is missing this frame the view gets the spatial upscaler, with one warning per
+/// camera. The GPU time shows up as
 /// `render/kansei_upscale/elapsed_gpu` with `RenderDiagnosticsPlugin`.
 #[allow(clippy::type_complexity)]
 pub fn kansei_upscale(
@@ -53,6 +55,7 @@ pub fn kansei_upscale(
     // must leave the view target as the main pass left it.
     let source = view_target.main_texture_view();
     let destination = view_target.main_texture_other_view();
+    let intermediate = intermediate.map(|texture| &*texture.0.default_view);
 
     let temporal = if state.temporal {
         let depth = prepass.and_then(|p| p.depth.as_ref());
@@ -94,7 +97,10 @@ pub fn kansei_upscale(
             ctx.command_encoder(),
             &inputs,
             history,
-            destination,
+            &ResolveOutput {
+                destination,
+                sharpen: kernels.sharpener().zip(intermediate),
+            },
             state,
         ),
         None => kernels.encode(
@@ -103,7 +109,7 @@ pub fn kansei_upscale(
             &UpscaleTarget {
                 source,
                 destination,
-                intermediate: intermediate.map(|texture| &*texture.0.default_view),
+                intermediate,
                 render: state.render,
                 display: state.display,
                 rcas_stops: state.rcas_stops,
@@ -128,9 +134,22 @@ pub fn kansei_upscale(
     }
 }
 
-/// Records the temporal resolve of one view into `destination`, writing the history texture
+/// Where the temporal resolve of one view goes.
+struct ResolveOutput<'a> {
+    /// The other main texture; its top-left `display` texels are written.
+    destination: &'a wgpu::TextureView,
+    /// The RCAS kernel and the view's `display`-sized intermediate texture, when the view has
+    /// both (the bicubic fallback has no RCAS; sharpness 0 gets no intermediate).
+    sharpen: Option<(&'a GpuSpatialUpscaler, &'a wgpu::TextureView)>,
+}
+
+/// Records the temporal resolve of one view into its destination, writing the history texture
 /// that [`prepare_kansei_upscale_textures`](super::prepare_kansei_upscale_textures) swaps in
 /// for the next frame.
+///
+/// When the view sharpens and [`ResolveOutput::sharpen`] is there, the resolve writes the
+/// intermediate texture and RCAS reads it into the destination; otherwise the resolve writes
+/// the destination directly, with no extra pass.
 ///
 /// The jitter passed to the resolve is `TemporalJitter::offset` unchanged: Bevy's
 /// `jitter_projection` adds `offset * (2, -2) / size` to the projection's `z_axis.xy`, which
@@ -142,7 +161,7 @@ fn encode_temporal(
     encoder: &mut wgpu::CommandEncoder,
     inputs: &TemporalInputs<'_>,
     history: &UpscaleTemporalHistory,
-    destination: &wgpu::TextureView,
+    output: &ResolveOutput<'_>,
     state: &UpscaleView,
 ) -> Result<(), UpscalePassError> {
     let mut params = TemporalParams::new(
@@ -151,13 +170,40 @@ fn encode_temporal(
         state.jitter.to_array(),
     );
     params.reset = state.history_reset.is_some();
+    let destination = output.destination;
+    let Some((rcas, intermediate)) = output.sharpen.filter(|_| state.sharpens()) else {
+        resolver.encode(
+            gpu,
+            encoder,
+            inputs,
+            history.0.write_view(),
+            destination,
+            &params,
+        )?;
+        return Ok(());
+    };
+    let size = state.display.to_array();
+    // Checked before the resolve is recorded, so that bad parameters record nothing.
+    GpuRcasParams::new(size, state.rcas_stops)?;
+    // The resolve writes the history (`history_out`, its own binding and texture) and the
+    // output separately, and RCAS reads only the output copy in the intermediate texture:
+    // the history keeps the unsharpened resolve, so sharpening never feeds back into the
+    // accumulation (which would sharpen again every frame and ring).
     resolver.encode(
         gpu,
         encoder,
         inputs,
         history.0.write_view(),
-        destination,
+        intermediate,
         &params,
+    )?;
+    rcas.encode_rcas(
+        gpu,
+        encoder,
+        intermediate,
+        destination,
+        size,
+        state.rcas_stops,
     )?;
     Ok(())
 }

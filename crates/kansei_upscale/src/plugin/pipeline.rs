@@ -70,6 +70,15 @@ pub enum UpscalePassError {
 }
 
 impl UpscaleKernels {
+    /// The RCAS pass the temporal path sharpens with; `None` on the bicubic fallback, which
+    /// has no RCAS kernel, so such views are not sharpened.
+    pub fn sharpener(&self) -> Option<&GpuSpatialUpscaler> {
+        match self {
+            Self::Spatial(spatial) => Some(spatial),
+            Self::Bicubic(_) => None,
+        }
+    }
+
     /// Records the upscale into `encoder`. On an error nothing has been recorded.
     pub fn encode(
         &self,

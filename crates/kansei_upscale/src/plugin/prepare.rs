@@ -43,10 +43,10 @@ pub struct UpscaleView {
 }
 
 impl UpscaleView {
-    /// Whether the sharpening pass runs (and needs an intermediate texture). The temporal path
-    /// does not sharpen yet.
+    /// Whether the sharpening pass runs (and needs an intermediate texture), on either path:
+    /// the spatial path sharpens EASU's output, the temporal path the resolve's.
     pub fn sharpens(&self) -> bool {
-        !self.temporal && self.rcas_stops.is_finite()
+        self.rcas_stops.is_finite()
     }
 }
 
@@ -57,8 +57,10 @@ impl UpscaleView {
 #[derive(Component)]
 pub struct UpscaleTemporalHistory(pub TemporalHistory);
 
-/// The display-sized texture EASU writes and RCAS reads, from Bevy's `TextureCache`: reused
-/// while the size and format stay the same, replaced when they change.
+/// The display-sized texture that EASU (spatial path) or the temporal resolve writes and RCAS
+/// reads, from Bevy's `TextureCache`: reused while the size and format stay the same, replaced
+/// when they change. Both paths ask for the same descriptor (the view's format,
+/// `STORAGE_BINDING | TEXTURE_BINDING`), so a camera that switches path keeps its texture.
 #[derive(Component)]
 pub struct UpscaleIntermediate(pub CachedTexture);
 
@@ -235,7 +237,7 @@ fn stop_upscaling(commands: &mut Commands, entity: Entity) {
 }
 
 /// Gets the history textures of each temporal view and the intermediate texture of each view
-/// that sharpens, in `RenderSystems::PrepareResources`.
+/// that sharpens (either path), in `RenderSystems::PrepareResources`.
 ///
 /// A temporal view's history textures are swapped here, once a frame, so that the pass reads
 /// what it wrote the frame before; they are made anew (zeroed) when missing or when the

@@ -239,6 +239,34 @@ impl GpuSpatialUpscaler {
             .encode(encoder, &group, workgroups_2d(out_width, out_height));
         Ok(())
     }
+
+    /// Records RCAS alone from `source` into `destination` into `encoder`, sharpening the
+    /// top-left `size` texels at `sharpness` stops (`0.0` strongest, `f32::INFINITY` a copy),
+    /// for callers whose upscale came from elsewhere (the Bevy plugin's temporal resolve).
+    ///
+    /// - `source`: any float view bindable as `texture_2d<f32>` (`TEXTURE_BINDING`), of at
+    ///   least `size`; reads past `size` are clamped to its edge, so texels outside it never
+    ///   leak in.
+    /// - `destination`: a view of [`GpuSpatialUpscaler::output_format`] with
+    ///   `STORAGE_BINDING`, of at least `size`; its top-left `size` texels are written.
+    ///
+    /// On an error `encoder` is left as it was.
+    pub fn encode_rcas(
+        &self,
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        source: &wgpu::TextureView,
+        destination: &wgpu::TextureView,
+        size: [u32; 2],
+        sharpness: f32,
+    ) -> Result<(), SpatialError> {
+        let params = GpuRcasParams::new(size, sharpness)?;
+        let group = bind(ctx, &self.rcas, &params, source, destination)?;
+        let [width, height] = size;
+        self.rcas
+            .encode(encoder, &group, workgroups_2d(width, height));
+        Ok(())
+    }
 }
 
 /// Uploads `input` as the source texture of a pass.
