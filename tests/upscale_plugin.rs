@@ -22,37 +22,29 @@
 //! It runs on whatever Vulkan adapter wgpu finds (lavapipe in CI) and fails, never skips, when
 //! there is none.
 
+mod support;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use bevy::{
-    app::PluginsState,
-    asset::RenderAssetUsages,
-    camera::{Hdr, MainPassResolutionOverride, RenderTarget},
-    core_pipeline::tonemapping::Tonemapping,
+    camera::MainPassResolutionOverride,
     diagnostic::{Diagnostic, DiagnosticPath, DiagnosticsStore},
     prelude::*,
     render::{
-        RenderApp, RenderPlugin,
-        diagnostic::RenderDiagnosticsPlugin,
-        pipelined_rendering::PipelinedRenderingPlugin,
-        render_resource::{Extent3d, TextureDimension, TextureFormat, TextureUsages},
-        sync_world::RenderEntity,
+        RenderApp,
         view::screenshot::{Screenshot, ScreenshotCaptured},
     },
-    window::ExitCondition,
-    winit::WinitPlugin,
 };
-use bevy_kansei::{
-    KanseiPlugins,
-    upscale::{
-        KanseiUpscale, UpscaleMode,
-        plugin::{HistoryReset, UpscaleView},
-    },
+use bevy_kansei::upscale::{
+    KanseiUpscale, UpscaleMode,
+    plugin::{HistoryReset, UpscaleView},
+};
+use support::{
+    CLEAR_SRGB, HEIGHT, WIDTH, camera, camera_targets, psnr_in, render_entity, rgb, save,
+    spawn_camera, spawn_scene_objects,
 };
 
-const WIDTH: u32 = 192;
-const HEIGHT: u32 = 144;
 /// Frames we are willing to wait for a screenshot; with synchronous pipeline compilation the
 /// first rendered frame is already complete, so this only guards against a dead renderer.
 const MAX_FRAMES: u32 = 60;
@@ -82,42 +74,13 @@ const MIN_NATIVE_AGAIN_PSNR: f64 = 40.0;
 #[derive(Resource, Clone, Default)]
 struct Captured(Arc<Mutex<HashMap<&'static str, Image>>>);
 
-/// Marks the cameras; the name keys the captured frame.
-#[derive(Component, Clone, Copy)]
-struct Shot(&'static str);
-
 #[test]
 fn upscaled_frame_covers_the_display_and_resembles_native() {
     let captured = Captured::default();
-    let mut app = App::new();
-    app.add_plugins((
-        DefaultPlugins
-            .set(WindowPlugin {
-                primary_window: None,
-                exit_condition: ExitCondition::DontExit,
-                ..default()
-            })
-            .set(RenderPlugin {
-                synchronous_pipeline_compilation: true,
-                ..default()
-            })
-            .disable::<WinitPlugin>()
-            // The test reads render-world components between frames, which needs the render
-            // app to stay in this thread.
-            .disable::<PipelinedRenderingPlugin>(),
-        KanseiPlugins,
-        // So the pass's timing span is recorded and can be checked.
-        RenderDiagnosticsPlugin,
-    ))
-    .insert_resource(ClearColor(Color::srgb_u8(20, 60, 110)))
-    .insert_resource(captured.clone())
-    .add_systems(Startup, spawn_scene);
-
-    while app.plugins_state() == PluginsState::Adding {
-        bevy::tasks::tick_global_task_pools_on_main_thread();
-    }
-    app.finish();
-    app.cleanup();
+    let mut app = support::headless_app();
+    app.insert_resource(captured.clone())
+        .add_systems(Startup, spawn_scene);
+    support::finish(&mut app);
 
     let frames = capture(&mut app, &captured, &["native", "upscaled"]);
     let native = &frames["native"];
@@ -138,15 +101,15 @@ fn upscaled_frame_covers_the_display_and_resembles_native() {
         "the native camera must not be touched"
     );
 
-    let whole = psnr(native, upscaled, 0..WIDTH, 0..HEIGHT);
+    let whole = psnr_in(native, upscaled, 0..WIDTH, 0..HEIGHT);
     println!("upscale plugin: PSNR upscaled vs native, whole frame {whole:.2} dB");
     // The failure modes, made from the native frame: the top-left quarter stretched over the
     // display, and the render-resolution frame left uncropped in the top-left corner.
     let stretched = failure_stretched_corner(native);
     let uncropped = failure_uncropped(native);
     for (name, xs, ys) in quadrants() {
-        let stretched = psnr(native, &stretched, xs.clone(), ys.clone());
-        let uncropped = psnr(native, &uncropped, xs, ys);
+        let stretched = psnr_in(native, &stretched, xs.clone(), ys.clone());
+        let uncropped = psnr_in(native, &uncropped, xs, ys);
         println!(
             "upscale plugin: {name}: failure modes: stretched corner {stretched:.2} dB, \
              uncropped {uncropped:.2} dB"
@@ -158,7 +121,7 @@ fn upscaled_frame_covers_the_display_and_resembles_native() {
         );
     }
     for (name, xs, ys) in quadrants() {
-        let quadrant_psnr = psnr(native, upscaled, xs.clone(), ys.clone());
+        let quadrant_psnr = psnr_in(native, upscaled, xs.clone(), ys.clone());
         let native_mean = mean(native, xs.clone(), ys.clone());
         let upscaled_mean = mean(upscaled, xs, ys);
         println!(
@@ -244,7 +207,7 @@ fn upscaled_frame_covers_the_display_and_resembles_native() {
         None,
         "removing KanseiUpscale must remove MainPassResolutionOverride"
     );
-    let native_again = psnr(native, again, 0..WIDTH, 0..HEIGHT);
+    let native_again = psnr_in(native, again, 0..WIDTH, 0..HEIGHT);
     println!("upscale plugin: PSNR after removing the component vs native {native_again:.2} dB");
     assert!(
         native_again > MIN_NATIVE_AGAIN_PSNR,
@@ -278,16 +241,8 @@ fn capture(
 }
 
 fn request_screenshots(app: &mut App, names: &[&'static str]) {
+    let targets = camera_targets(app, names);
     let world = app.world_mut();
-    let mut cameras = world.query::<(&Shot, &RenderTarget)>();
-    let targets: Vec<(&'static str, Handle<Image>)> = cameras
-        .iter(world)
-        .filter(|(shot, _)| names.contains(&shot.0))
-        .map(|(shot, target)| match target {
-            RenderTarget::Image(target) => (shot.0, target.handle.clone()),
-            _ => panic!("every test camera renders into an image"),
-        })
-        .collect();
     for (name, handle) in targets {
         world.spawn(Screenshot::image(handle)).observe(
             move |captured: On<ScreenshotCaptured>, store: Res<Captured>| {
@@ -301,26 +256,11 @@ fn request_screenshots(app: &mut App, names: &[&'static str]) {
     }
 }
 
-fn camera(app: &mut App, name: &str) -> Entity {
-    let world = app.world_mut();
-    let mut cameras = world.query::<(Entity, &Shot)>();
-    cameras
-        .iter(world)
-        .find(|(_, shot)| shot.0 == name)
-        .map(|(entity, _)| entity)
-        .unwrap_or_else(|| panic!("no camera named {name}"))
-}
-
 /// The render-world `MainPassResolutionOverride` of a main-world camera.
 fn render_override(app: &App, camera: Entity) -> Option<UVec2> {
-    let render_entity = app
-        .world()
-        .get::<RenderEntity>(camera)
-        .expect("cameras are synced to the render world")
-        .id();
     app.sub_app(RenderApp)
         .world()
-        .get::<MainPassResolutionOverride>(render_entity)
+        .get::<MainPassResolutionOverride>(render_entity(app, camera))
         .map(|o| o.0)
 }
 
@@ -333,14 +273,9 @@ fn set_active(app: &mut App, camera: Entity, active: bool) {
 
 /// Why the upscaled view's history was reset this frame, from the render world.
 fn history_reset(app: &App, camera: Entity) -> Option<HistoryReset> {
-    let render_entity = app
-        .world()
-        .get::<RenderEntity>(camera)
-        .expect("cameras are synced to the render world")
-        .id();
     app.sub_app(RenderApp)
         .world()
-        .get::<UpscaleView>(render_entity)
+        .get::<UpscaleView>(render_entity(app, camera))
         .expect("the upscaled camera is upscaled this frame")
         .history_reset
 }
@@ -353,35 +288,6 @@ fn quadrants() -> [(&'static str, std::ops::Range<u32>, std::ops::Range<u32>); 4
         ("bottom-left", 0..w, h..HEIGHT),
         ("bottom-right", w..WIDTH, h..HEIGHT),
     ]
-}
-
-fn rgb(image: &Image, x: u32, y: u32) -> [f64; 3] {
-    let c = image
-        .get_color_at(x, y)
-        .expect("pixel inside the image")
-        .to_srgba()
-        .to_u8_array();
-    [f64::from(c[0]), f64::from(c[1]), f64::from(c[2])]
-}
-
-/// PSNR (dB) over the RGB channels of a rectangle of two 8-bit sRGB frames.
-fn psnr(a: &Image, b: &Image, xs: std::ops::Range<u32>, ys: std::ops::Range<u32>) -> f64 {
-    let mut sum = 0.0;
-    let mut count = 0.0;
-    for y in ys {
-        for x in xs.clone() {
-            for (p, q) in rgb(a, x, y).into_iter().zip(rgb(b, x, y)) {
-                sum += (p - q) * (p - q);
-                count += 1.0;
-            }
-        }
-    }
-    let mse = sum / count;
-    if mse == 0.0 {
-        f64::INFINITY
-    } else {
-        10.0 * (255.0 * 255.0 / mse).log10()
-    }
 }
 
 /// Mean of the RGB channels over a rectangle, in sRGB 0..=255.
@@ -423,47 +329,12 @@ fn failure_uncropped(native: &Image) -> Image {
                     .get_color_at(2 * x, 2 * y)
                     .expect("pixel inside the image")
             } else {
-                Color::srgb_u8(20, 60, 110)
+                Color::srgb_u8(CLEAR_SRGB[0], CLEAR_SRGB[1], CLEAR_SRGB[2])
             };
             out.set_color_at(x, y, c).expect("pixel inside the image");
         }
     }
     out
-}
-
-fn save(image: &Image, name: &str) {
-    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    image
-        .clone()
-        .try_into_dynamic()
-        .expect("an sRGB RGBA8 image converts")
-        .to_rgb8()
-        .save(&path)
-        .expect("the test's temporary folder is writable");
-    println!("upscale plugin: saved {}", path.display());
-}
-
-/// A 64x64 texture of 8x8-texel black and white checks.
-fn checkerboard() -> Image {
-    let side = 64_u32;
-    let mut data = Vec::with_capacity((side * side * 4) as usize);
-    for y in 0..side {
-        for x in 0..side {
-            let v = if (x / 8 + y / 8) % 2 == 0 { 235 } else { 20 };
-            data.extend_from_slice(&[v, v, v, 255]);
-        }
-    }
-    Image::new(
-        Extent3d {
-            width: side,
-            height: side,
-            depth_or_array_layers: 1,
-        },
-        TextureDimension::D2,
-        data,
-        TextureFormat::Rgba8UnormSrgb,
-        RenderAssetUsages::RENDER_WORLD,
-    )
 }
 
 fn spawn_scene(
@@ -472,71 +343,10 @@ fn spawn_scene(
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
 ) {
-    let camera_transform = Transform::from_xyz(0.0, 3.0, 5.0).looking_at(Vec3::ZERO, Vec3::Y);
-    for (order, name) in [(0, "native"), (1, "upscaled")] {
-        let mut target =
-            Image::new_target_texture(WIDTH, HEIGHT, TextureFormat::Rgba8UnormSrgb, None);
-        target.texture_descriptor.usage |= TextureUsages::COPY_SRC;
-        let target = images.add(target);
-        let mut camera = commands.spawn((
-            Shot(name),
-            Camera3d::default(),
-            Camera { order, ..default() },
-            RenderTarget::Image(target.into()),
-            // The same pipeline for both cameras except the upscaler: HDR main texture, no MSAA,
-            // no tonemapping (so the comparison is about geometry and texture, not a curve).
-            Hdr,
-            Msaa::Off,
-            Tonemapping::None,
-            AmbientLight {
-                brightness: 300.0,
-                ..default()
-            },
-            camera_transform,
-        ));
-        if name == "upscaled" {
-            camera.insert(KanseiUpscale {
-                mode: UpscaleMode::Performance,
-                ..default()
-            });
-        }
-    }
-
-    let floor = materials.add(StandardMaterial {
-        base_color_texture: Some(images.add(checkerboard())),
-        perceptual_roughness: 1.0,
+    spawn_camera(&mut commands, &mut images, "native", 0);
+    spawn_camera(&mut commands, &mut images, "upscaled", 1).insert(KanseiUpscale {
+        mode: UpscaleMode::Performance,
         ..default()
     });
-    commands.spawn((
-        Mesh3d(meshes.add(Plane3d::default().mesh().size(8.0, 8.0))),
-        MeshMaterial3d(floor),
-    ));
-    // One cube per quadrant of the picture, each its own colour, so a quadrant that shows the
-    // wrong part of the frame cannot match.
-    let cube = meshes.add(Cuboid::new(0.8, 0.8, 0.8));
-    for (position, color) in [
-        (Vec3::new(-1.5, 0.4, -1.0), Color::srgb(0.9, 0.1, 0.1)),
-        (Vec3::new(1.5, 0.4, -1.0), Color::srgb(0.1, 0.8, 0.1)),
-        (Vec3::new(-1.2, 0.4, 1.5), Color::srgb(0.1, 0.2, 0.9)),
-        (Vec3::new(1.2, 0.4, 1.5), Color::srgb(0.9, 0.8, 0.1)),
-    ] {
-        commands.spawn((
-            Mesh3d(cube.clone()),
-            MeshMaterial3d(materials.add(StandardMaterial {
-                base_color: color,
-                perceptual_roughness: 1.0,
-                ..default()
-            })),
-            Transform::from_translation(position)
-                .with_rotation(Quat::from_rotation_y(std::f32::consts::FRAC_PI_6)),
-        ));
-    }
-    commands.spawn((
-        DirectionalLight {
-            illuminance: 6_000.0,
-            shadow_maps_enabled: false,
-            ..default()
-        },
-        Transform::from_xyz(2.0, 4.0, 1.0).looking_at(Vec3::ZERO, Vec3::Y),
-    ));
+    spawn_scene_objects(&mut commands, &mut images, &mut meshes, &mut materials);
 }

@@ -14,36 +14,28 @@
 //! It runs on whatever Vulkan adapter wgpu finds (lavapipe in CI) and fails, never skips, when
 //! there is none.
 
+mod support;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use bevy::{
-    app::PluginsState,
-    asset::RenderAssetUsages,
-    camera::{Hdr, RenderTarget},
-    core_pipeline::{prepass::MotionVectorPrepass, tonemapping::Tonemapping},
+    core_pipeline::prepass::MotionVectorPrepass,
     prelude::*,
     render::{
-        RenderApp, RenderPlugin,
+        RenderApp,
         camera::{MipBias, TemporalJitter},
-        pipelined_rendering::PipelinedRenderingPlugin,
-        render_resource::{Extent3d, TextureDimension, TextureFormat, TextureUsages},
-        sync_world::RenderEntity,
         view::screenshot::{Screenshot, ScreenshotCaptured},
     },
-    window::ExitCondition,
-    winit::WinitPlugin,
 };
-use bevy_kansei::{
-    KanseiPlugins,
-    upscale::{
-        KanseiUpscale, UpscaleMode,
-        plugin::{HistoryReset, UpscaleView},
-    },
+use bevy_kansei::upscale::{
+    KanseiUpscale, UpscaleMode,
+    plugin::{HistoryReset, UpscaleView},
+};
+use support::{
+    camera, camera_targets, psnr, render_entity, save, spawn_camera, spawn_scene_objects,
 };
 
-const WIDTH: u32 = 192;
-const HEIGHT: u32 = 144;
 /// Frames run before the camera cut, so meshes, materials, images and pipelines are ready and
 /// every measured frame shows the whole scene.
 const WARM_UP_FRAMES: u32 = 6;
@@ -56,38 +48,13 @@ const MAX_WAIT_FRAMES: u32 = 30;
 #[derive(Resource, Clone, Default)]
 struct Captured(Arc<Mutex<HashMap<(&'static str, u32), Image>>>);
 
-/// Marks the cameras; the name keys the captured frame.
-#[derive(Component, Clone, Copy)]
-struct Shot(&'static str);
-
 #[test]
 fn temporal_path_converges_above_spatial_and_resets_on_cuts() {
     let captured = Captured::default();
-    let mut app = App::new();
-    app.add_plugins((
-        DefaultPlugins
-            .set(WindowPlugin {
-                primary_window: None,
-                exit_condition: ExitCondition::DontExit,
-                ..default()
-            })
-            .set(RenderPlugin {
-                synchronous_pipeline_compilation: true,
-                ..default()
-            })
-            .disable::<WinitPlugin>()
-            // The test reads render-world components between frames.
-            .disable::<PipelinedRenderingPlugin>(),
-        KanseiPlugins,
-    ))
-    .insert_resource(ClearColor(Color::srgb_u8(20, 60, 110)))
-    .insert_resource(captured.clone())
-    .add_systems(Startup, spawn_scene);
-    while app.plugins_state() == PluginsState::Adding {
-        bevy::tasks::tick_global_task_pools_on_main_thread();
-    }
-    app.finish();
-    app.cleanup();
+    let mut app = support::headless_app();
+    app.insert_resource(captured.clone())
+        .add_systems(Startup, spawn_scene);
+    support::finish(&mut app);
 
     for _ in 0..WARM_UP_FRAMES {
         app.update();
@@ -284,16 +251,8 @@ fn wait_for(app: &mut App, captured: &Captured, count: u32) -> HashMap<(&'static
 }
 
 fn request_screenshots(app: &mut App, names: &[&'static str], frame: u32) {
+    let targets = camera_targets(app, names);
     let world = app.world_mut();
-    let mut cameras = world.query::<(&Shot, &RenderTarget)>();
-    let targets: Vec<(&'static str, Handle<Image>)> = cameras
-        .iter(world)
-        .filter(|(shot, _)| names.contains(&shot.0))
-        .map(|(shot, target)| match target {
-            RenderTarget::Image(target) => (shot.0, target.handle.clone()),
-            _ => panic!("every test camera renders into an image"),
-        })
-        .collect();
     for (name, handle) in targets {
         world.spawn(Screenshot::image(handle)).observe(
             move |captured: On<ScreenshotCaptured>, store: Res<Captured>| {
@@ -305,23 +264,6 @@ fn request_screenshots(app: &mut App, names: &[&'static str], frame: u32) {
             },
         );
     }
-}
-
-fn camera(app: &mut App, name: &str) -> Entity {
-    let world = app.world_mut();
-    let mut cameras = world.query::<(Entity, &Shot)>();
-    cameras
-        .iter(world)
-        .find(|(_, shot)| shot.0 == name)
-        .map(|(entity, _)| entity)
-        .unwrap_or_else(|| panic!("no camera named {name}"))
-}
-
-fn render_entity(app: &App, camera: Entity) -> Entity {
-    app.world()
-        .get::<RenderEntity>(camera)
-        .expect("cameras are synced to the render world")
-        .id()
 }
 
 /// The render-world state of an upscaled camera this frame.
@@ -349,153 +291,29 @@ fn render_mip_bias(app: &App, camera: Entity) -> f32 {
         .0
 }
 
-fn rgb(image: &Image, x: u32, y: u32) -> [f64; 3] {
-    let c = image
-        .get_color_at(x, y)
-        .expect("pixel inside the image")
-        .to_srgba()
-        .to_u8_array();
-    [f64::from(c[0]), f64::from(c[1]), f64::from(c[2])]
-}
-
-/// PSNR (dB) over the RGB channels of two whole 8-bit sRGB frames.
-fn psnr(a: &Image, b: &Image) -> f64 {
-    let mut sum = 0.0;
-    let mut count = 0.0;
-    for y in 0..HEIGHT {
-        for x in 0..WIDTH {
-            for (p, q) in rgb(a, x, y).into_iter().zip(rgb(b, x, y)) {
-                sum += (p - q) * (p - q);
-                count += 1.0;
-            }
-        }
-    }
-    let mse = sum / count;
-    if mse == 0.0 {
-        f64::INFINITY
-    } else {
-        10.0 * (255.0 * 255.0 / mse).log10()
-    }
-}
-
-fn save(image: &Image, name: &str) {
-    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    image
-        .clone()
-        .try_into_dynamic()
-        .expect("an sRGB RGBA8 image converts")
-        .to_rgb8()
-        .save(&path)
-        .expect("the test's temporary folder is writable");
-}
-
-/// A 64x64 texture of 8x8-texel black and white checks.
-fn checkerboard() -> Image {
-    let side = 64_u32;
-    let mut data = Vec::with_capacity((side * side * 4) as usize);
-    for y in 0..side {
-        for x in 0..side {
-            let v = if (x / 8 + y / 8) % 2 == 0 { 235 } else { 20 };
-            data.extend_from_slice(&[v, v, v, 255]);
-        }
-    }
-    Image::new(
-        Extent3d {
-            width: side,
-            height: side,
-            depth_or_array_layers: 1,
-        },
-        TextureDimension::D2,
-        data,
-        TextureFormat::Rgba8UnormSrgb,
-        RenderAssetUsages::RENDER_WORLD,
-    )
-}
-
 fn spawn_scene(
     mut commands: Commands,
     mut images: ResMut<Assets<Image>>,
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
 ) {
-    let camera_transform = Transform::from_xyz(0.0, 3.0, 5.0).looking_at(Vec3::ZERO, Vec3::Y);
-    for (order, name) in [
-        (0, "native"),
-        (1, "temporal"),
-        (2, "spatial"),
-        (3, "unsharpened"),
-    ] {
-        let mut target =
-            Image::new_target_texture(WIDTH, HEIGHT, TextureFormat::Rgba8UnormSrgb, None);
-        target.texture_descriptor.usage |= TextureUsages::COPY_SRC;
-        let target = images.add(target);
-        let mut camera = commands.spawn((
-            Shot(name),
-            Camera3d::default(),
-            Camera { order, ..default() },
-            RenderTarget::Image(target.into()),
-            // The same pipeline for every camera except the upscaler: HDR main texture, no
-            // MSAA, no tonemapping.
-            Hdr,
-            Msaa::Off,
-            Tonemapping::None,
-            AmbientLight {
-                brightness: 300.0,
-                ..default()
+    spawn_camera(&mut commands, &mut images, "native", 0);
+    for (order, name) in [(1, "temporal"), (2, "spatial"), (3, "unsharpened")] {
+        let mut camera = spawn_camera(&mut commands, &mut images, name, order);
+        camera.insert(KanseiUpscale {
+            mode: UpscaleMode::Performance,
+            sharpness: if name == "unsharpened" {
+                0.0
+            } else {
+                KanseiUpscale::DEFAULT_SHARPNESS
             },
-            camera_transform,
-        ));
-        if name != "native" {
-            camera.insert(KanseiUpscale {
-                mode: UpscaleMode::Performance,
-                sharpness: if name == "unsharpened" {
-                    0.0
-                } else {
-                    KanseiUpscale::DEFAULT_SHARPNESS
-                },
-                ..default()
-            });
-        }
+            ..default()
+        });
         if name == "spatial" {
             // Required by the component, so inserted with it; without it the plugin must fall
             // back to the spatial path.
             camera.remove::<MotionVectorPrepass>();
         }
     }
-
-    let floor = materials.add(StandardMaterial {
-        base_color_texture: Some(images.add(checkerboard())),
-        perceptual_roughness: 1.0,
-        ..default()
-    });
-    commands.spawn((
-        Mesh3d(meshes.add(Plane3d::default().mesh().size(8.0, 8.0))),
-        MeshMaterial3d(floor),
-    ));
-    let cube = meshes.add(Cuboid::new(0.8, 0.8, 0.8));
-    for (position, color) in [
-        (Vec3::new(-1.5, 0.4, -1.0), Color::srgb(0.9, 0.1, 0.1)),
-        (Vec3::new(1.5, 0.4, -1.0), Color::srgb(0.1, 0.8, 0.1)),
-        (Vec3::new(-1.2, 0.4, 1.5), Color::srgb(0.1, 0.2, 0.9)),
-        (Vec3::new(1.2, 0.4, 1.5), Color::srgb(0.9, 0.8, 0.1)),
-    ] {
-        commands.spawn((
-            Mesh3d(cube.clone()),
-            MeshMaterial3d(materials.add(StandardMaterial {
-                base_color: color,
-                perceptual_roughness: 1.0,
-                ..default()
-            })),
-            Transform::from_translation(position)
-                .with_rotation(Quat::from_rotation_y(std::f32::consts::FRAC_PI_6)),
-        ));
-    }
-    commands.spawn((
-        DirectionalLight {
-            illuminance: 6_000.0,
-            shadow_maps_enabled: false,
-            ..default()
-        },
-        Transform::from_xyz(2.0, 4.0, 1.0).looking_at(Vec3::ZERO, Vec3::Y),
-    ));
+    spawn_scene_objects(&mut commands, &mut images, &mut meshes, &mut materials);
 }
