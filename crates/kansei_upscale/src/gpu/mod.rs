@@ -50,3 +50,22 @@ pub use texture::{
     RGBA32F, check_texture_size, create_texture_2d, padded_bytes_per_row, read_image,
     read_texture_bytes, strip_row_padding, upload_image,
 };
+
+/// The layout of the struct called `name` in a parsed shader: each field's name and byte
+/// offset, and the struct's size. Tests compare it with the Rust mirror of a uniform block.
+#[cfg(test)]
+pub(crate) fn wgsl_struct_layout(
+    module: &wgpu::naga::Module,
+    name: &str,
+) -> Option<(Vec<(String, u32)>, u32)> {
+    module.types.iter().find_map(|(_, ty)| match &ty.inner {
+        wgpu::naga::TypeInner::Struct { members, span } if ty.name.as_deref() == Some(name) => {
+            let fields = members
+                .iter()
+                .map(|m| (m.name.clone().unwrap_or_default(), m.offset))
+                .collect();
+            Some((fields, *span))
+        }
+        _ => None,
+    })
+}

@@ -70,23 +70,9 @@ fn params_layout_matches_the_shader() -> TestResult {
     let arch = Architecture::new(Profile::Fast, Scale::new(2)?);
     let wgsl = shader_source(&packed(arch)?, &TilePlan::new(&arch), RGBA32F)?;
     let module = parse(&wgsl)?;
-    let (members, span) = module
-        .types
-        .iter()
-        .find_map(|(_, ty)| match &ty.inner {
-            naga::TypeInner::Struct { members, span }
-                if ty.name.as_deref() == Some("NetParams") =>
-            {
-                Some((members.clone(), *span))
-            }
-            _ => None,
-        })
-        .ok_or("no NetParams in the shader")?;
+    let (offsets, span) =
+        crate::gpu::wgsl_struct_layout(&module, "NetParams").ok_or("no NetParams in the shader")?;
     assert_eq!(span as usize, size_of::<GpuNetParams>());
-    let offsets: Vec<(String, u32)> = members
-        .iter()
-        .map(|m| (m.name.clone().unwrap_or_default(), m.offset))
-        .collect();
     assert_eq!(
         offsets,
         [("in_size".to_owned(), 0), ("out_size".to_owned(), 8)]

@@ -238,20 +238,6 @@ mod tests {
     use super::*;
     use wgpu::naga;
 
-    /// Finds the struct named `name` in the parsed shader.
-    fn wgsl_struct(module: &naga::Module, name: &str) -> Option<(Vec<(String, u32)>, u32)> {
-        module.types.iter().find_map(|(_, ty)| match &ty.inner {
-            naga::TypeInner::Struct { members, span } if ty.name.as_deref() == Some(name) => {
-                let fields = members
-                    .iter()
-                    .map(|m| (m.name.clone().unwrap_or_default(), m.offset))
-                    .collect();
-                Some((fields, *span))
-            }
-            _ => None,
-        })
-    }
-
     #[test]
     fn shader_is_valid_wgsl() -> Result<(), Box<dyn std::error::Error>> {
         let module = naga::front::wgsl::parse_str(RESAMPLE_WGSL)
@@ -294,8 +280,8 @@ mod tests {
     fn params_layout_matches_the_shader() -> Result<(), Box<dyn std::error::Error>> {
         let module = naga::front::wgsl::parse_str(RESAMPLE_WGSL)
             .map_err(|e| e.emit_to_string(RESAMPLE_WGSL))?;
-        let (fields, span) =
-            wgsl_struct(&module, "ResampleParams").ok_or("no ResampleParams in the shader")?;
+        let (fields, span) = crate::gpu::wgsl_struct_layout(&module, "ResampleParams")
+            .ok_or("no ResampleParams in the shader")?;
         assert_eq!(span as usize, size_of::<GpuResampleParams>());
         let offsets: Vec<(&str, u32)> = fields.iter().map(|(n, o)| (n.as_str(), *o)).collect();
         assert_eq!(

@@ -358,21 +358,6 @@ mod tests {
         naga::front::wgsl::parse_str(wgsl).map_err(|e| e.emit_to_string(wgsl))
     }
 
-    /// Finds the struct named `name` in the parsed shader: its fields' names and offsets, and
-    /// its size.
-    fn wgsl_struct(module: &naga::Module, name: &str) -> Option<(Vec<(String, u32)>, u32)> {
-        module.types.iter().find_map(|(_, ty)| match &ty.inner {
-            naga::TypeInner::Struct { members, span } if ty.name.as_deref() == Some(name) => {
-                let fields = members
-                    .iter()
-                    .map(|m| (m.name.clone().unwrap_or_default(), m.offset))
-                    .collect();
-                Some((fields, *span))
-            }
-            _ => None,
-        })
-    }
-
     #[test]
     fn shaders_are_valid_wgsl() -> TestResult {
         for wgsl in [EASU_WGSL, RCAS_WGSL] {
@@ -412,8 +397,8 @@ mod tests {
     #[test]
     fn easu_params_layout_matches_the_shader() -> TestResult {
         let module = parse(EASU_WGSL)?;
-        let (fields, span) =
-            wgsl_struct(&module, "EasuParams").ok_or("no EasuParams in the shader")?;
+        let (fields, span) = crate::gpu::wgsl_struct_layout(&module, "EasuParams")
+            .ok_or("no EasuParams in the shader")?;
         assert_eq!(span as usize, size_of::<GpuEasuParams>());
         let offsets: Vec<(&str, u32)> = fields.iter().map(|(n, o)| (n.as_str(), *o)).collect();
         assert_eq!(offsets, [("in_size", 0), ("out_size", 8)]);
@@ -425,8 +410,8 @@ mod tests {
     #[test]
     fn rcas_params_layout_matches_the_shader() -> TestResult {
         let module = parse(RCAS_WGSL)?;
-        let (fields, span) =
-            wgsl_struct(&module, "RcasParams").ok_or("no RcasParams in the shader")?;
+        let (fields, span) = crate::gpu::wgsl_struct_layout(&module, "RcasParams")
+            .ok_or("no RcasParams in the shader")?;
         assert_eq!(span as usize, size_of::<GpuRcasParams>());
         let offsets: Vec<(&str, u32)> = fields.iter().map(|(n, o)| (n.as_str(), *o)).collect();
         assert_eq!(offsets[..2], [("size", 0), ("amount", 8)]);

@@ -343,19 +343,6 @@ mod tests {
         Ok(module)
     }
 
-    fn struct_offsets(module: &naga::Module, name: &str) -> Option<(Vec<(String, u32)>, u32)> {
-        module.types.iter().find_map(|(_, ty)| match &ty.inner {
-            naga::TypeInner::Struct { members, span } if ty.name.as_deref() == Some(name) => {
-                let fields = members
-                    .iter()
-                    .map(|m| (m.name.clone().unwrap_or_default(), m.offset))
-                    .collect();
-                Some((fields, *span))
-            }
-            _ => None,
-        })
-    }
-
     #[test]
     fn shaders_are_valid_for_every_output_format() -> Result<(), String> {
         use crate::gpu::RGBA32F_STORAGE_DECLARATION;
@@ -387,7 +374,8 @@ mod tests {
     #[test]
     fn params_layout_matches_the_shaders() -> Result<(), String> {
         let module = validate(TEMPORAL_RESOLVE_WGSL)?;
-        let (fields, span) = struct_offsets(&module, "TemporalParams").ok_or("no struct")?;
+        let (fields, span) =
+            crate::gpu::wgsl_struct_layout(&module, "TemporalParams").ok_or("no struct")?;
         assert_eq!(span as usize, size_of::<GpuTemporalParams>());
         let expected = [
             (
@@ -418,7 +406,8 @@ mod tests {
         }
         // The depth pass reads the same buffer's first field.
         let module = validate(TEMPORAL_DEPTH_HISTORY_WGSL)?;
-        let (fields, _) = struct_offsets(&module, "DepthHistoryParams").ok_or("no struct")?;
+        let (fields, _) =
+            crate::gpu::wgsl_struct_layout(&module, "DepthHistoryParams").ok_or("no struct")?;
         assert_eq!(fields, [("render_size".to_owned(), 0)]);
         Ok(())
     }
