@@ -18,8 +18,9 @@ struct TemporalParams {
     clip_gamma: f32,
     // 1: ignore the history (camera cut, resize, first frame).
     reset: u32,
+    // Display pixels per frame below which a pixel counts as static (0: none does).
+    static_motion: f32,
     _pad0: u32,
-    _pad1: u32,
 }
 
 // Gaussian standard deviation of a current-frame sample's weight, in display pixels.
@@ -220,19 +221,30 @@ fn resolve(@builtin(global_invocation_id) id: vec3<u32>) {
     }
 
     // 4. Rectification: clamp the history into the neighbourhood's variance box in YCoCg,
-    // intersected with its min/max box.
+    // intersected with its min/max box, except as far as the pixel is static: there the
+    // history is kept, so sub-pixel detail this frame's samples missed does not flicker away.
     let mean = moment1 / count;
     let deviation = sqrt(max(moment2 / count - mean * mean, vec3<f32>(0.0)));
     let low = max(mean - params.clip_gamma * deviation, lowest);
     let high = min(mean + params.clip_gamma * deviation, highest);
-    let rectified = ycocg_to_rgb(clamp(rgb_to_ycocg(history.xyz), low, high));
+    let clamped = ycocg_to_rgb(clamp(rgb_to_ycocg(history.xyz), low, high));
+    var stillness = 0.0;
+    if params.static_motion > 0.0 {
+        let speed = length(motion * display);
+        stillness = clamp(1.0 - speed / params.static_motion, 0.0, 1.0);
+    }
+    let rectified = clamped + stillness * (history.xyz - clamped);
 
-    // 5. Accumulation.
+    // 5. Accumulation; static pixels drop the alpha_min floor and average up to the
+    // confidence cap.
     let confidence = history.w;
     var alpha = 1.0;
     var incoming = spread;
     if confidence > 0.0 {
-        alpha = max(sample_weight / (confidence + sample_weight), params.alpha_min * sample_weight);
+        alpha = max(
+            sample_weight / (confidence + sample_weight),
+            params.alpha_min * sample_weight * (1.0 - stillness)
+        );
         incoming = current;
     }
     let resolved = max(rectified + alpha * (incoming.xyz - rectified), vec3<f32>(0.0));

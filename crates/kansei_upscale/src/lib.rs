@@ -24,6 +24,9 @@
 //! - [`plugin`] (feature `bevy`, on by default): the Bevy integration, the [`KanseiUpscale`]
 //!   camera component and [`KanseiUpscalePlugin`]. Tools that only need the core turn default
 //!   features off and skip Bevy's renderer.
+//! - [`scenes`] and [`scene_bench`] (feature `scenes`): the test scenes and the quality
+//!   harness that renders them with every method and scores them against a supersampled
+//!   ground truth (`kansei upscale bench-scenes`).
 //! - [`eval`]: the standard SR evaluation protocol (PNG files, PSNR/SSIM on Y, data sets), the
 //!   [`Method`] interface every upscaler plugs into, GPU timing and a console cost model.
 //!
@@ -53,6 +56,10 @@ pub mod net_gpu;
 #[cfg(feature = "bevy")]
 pub mod plugin;
 pub mod resample;
+#[cfg(feature = "scenes")]
+pub mod scene_bench;
+#[cfg(feature = "scenes")]
+pub mod scenes;
 pub mod spatial;
 pub mod temporal;
 pub mod train;

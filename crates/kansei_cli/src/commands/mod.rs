@@ -2,4 +2,6 @@
 
 pub mod model;
 pub mod upscale;
+#[cfg(feature = "scenes")]
+pub mod upscale_bench_scenes;
 pub mod upscale_train;

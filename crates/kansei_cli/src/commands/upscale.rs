@@ -58,6 +58,11 @@ pub enum UpscaleCommand {
     /// Train a network of the upscaler family on the CPU (checkpoints, `--resume`, loss curve,
     /// model card).
     Train(Box<super::upscale_train::TrainArgs>),
+    /// Render the temporal upscaler's test scenes headless with every Kansei mode, Bevy's TAA at
+    /// native resolution and the single-frame baselines; score them against a supersampled
+    /// ground truth (PSNR, SSIM, FLIP, flicker, ghosting); write a JSON report and PNG crops.
+    #[cfg(feature = "scenes")]
+    BenchScenes(super::upscale_bench_scenes::BenchScenesArgs),
 }
 
 /// Runs a `kansei upscale` subcommand; the error is the message to print.
@@ -77,6 +82,8 @@ pub fn run(command: &UpscaleCommand) -> Result<(), String> {
             method,
         } => upscale_one(input, output, *scale, method).map_err(|e| e.to_string()),
         UpscaleCommand::Train(args) => super::upscale_train::run(args),
+        #[cfg(feature = "scenes")]
+        UpscaleCommand::BenchScenes(args) => super::upscale_bench_scenes::run(args),
     }
 }
 

@@ -161,6 +161,24 @@ pub enum EvalError {
     /// The edge-adaptive spatial upscaler failed.
     #[error(transparent)]
     Spatial(#[from] SpatialError),
+    /// An image holds a NaN or infinite colour value where a metric needs finite ones.
+    #[error("{what} holds a NaN or infinite colour value at pixel ({x}, {y})")]
+    NonFinite {
+        /// Which image, e.g. `FLIP's test image`.
+        what: &'static str,
+        /// Column of the first such pixel.
+        x: u32,
+        /// Row of the first such pixel.
+        y: u32,
+    },
+    /// A viewing condition in pixels per degree is not a number in `(0, max]`.
+    #[error("pixels per degree must be in (0, {max}], got {ppd}")]
+    PixelsPerDegree {
+        /// The value that was given.
+        ppd: f64,
+        /// Largest accepted value.
+        max: f64,
+    },
 }
 
 impl From<NetError> for EvalError {

@@ -35,6 +35,7 @@ mod dataset;
 mod downscale;
 mod error;
 mod evaluate;
+mod flip;
 mod method;
 mod metrics;
 mod plane;
@@ -52,6 +53,9 @@ pub use dataset::{Dataset, DatasetEntry, HR_SUFFIX, LR_SUFFIX, LrSource, Sample,
 pub use downscale::{AxisTaps, axis_taps, downscale_antialiased, downscale_matlab_uint8};
 pub use error::EvalError;
 pub use evaluate::{ImageScore, MethodReport, evaluate, load_samples, project_ps5, score_method};
+pub use flip::{
+    FLIP_DEFAULT_PPD, FLIP_MAX_PPD, FLIP_PC, FLIP_PT, FLIP_QC, FLIP_QF, flip_map, flip_mean,
+};
 pub use method::{GpuFrame, GpuMethod, Method, MethodCost, models_dir, output_size};
 pub use metrics::{
     PSNR_PEAK, Scores, crop, crop_for_scoring, mse, psnr_from_mse, psnr_rgb, psnr_y, score,

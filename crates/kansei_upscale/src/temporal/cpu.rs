@@ -313,7 +313,7 @@ impl Resolver<'_> {
             }
         }
 
-        // 4. Rectification.
+        // 4. Rectification, relaxed as far as the pixel is static.
         let mut target = rgb_to_ycocg([history[0], history[1], history[2]]);
         for c in 0..3 {
             let mean = moment1[c] / count;
@@ -323,14 +323,21 @@ impl Resolver<'_> {
             // WGSL `clamp(e, low, high)` is `min(max(e, low), high)`.
             target[c] = target[c].max(low).min(high);
         }
-        let rectified = ycocg_to_rgb(target);
+        let clamped = ycocg_to_rgb(target);
+        let mut stillness = 0.0;
+        if p.static_motion > 0.0 {
+            let speed = (motion[0] * display[0]).hypot(motion[1] * display[1]);
+            stillness = (1.0 - speed / p.static_motion).clamp(0.0, 1.0);
+        }
+        let rectified = [0, 1, 2].map(|c| clamped[c] + stillness * (history[c] - clamped[c]));
 
         // 5. Accumulation.
         let confidence = history[3];
         let mut alpha = 1.0;
         let mut incoming = spread;
         if confidence > 0.0 {
-            alpha = (sample_weight / (confidence + sample_weight)).max(p.alpha_min * sample_weight);
+            alpha = (sample_weight / (confidence + sample_weight))
+                .max(p.alpha_min * sample_weight * (1.0 - stillness));
             incoming = current;
         }
         let resolved =

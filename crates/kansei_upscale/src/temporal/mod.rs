@@ -55,9 +55,16 @@
 //!    FSR 2 instead reprojects the current depth into the previous frame, which needs an extra
 //!    pass and texture.
 //! 4. **Rectification.** The history is clamped, in `YCoCg`, into the 3x3's box
-//!    `mean ± clip_gamma * deviation`, intersected with its min/max box.
+//!    `mean ± clip_gamma * deviation`, intersected with its min/max box; then blended back
+//!    towards the unclamped history by the pixel's stillness,
+//!    `clamp(1 - speed / static_motion, 0, 1)` with `speed` the dilated motion in display
+//!    pixels per frame ([`TemporalParams::static_motion`]). A render pixel at 2x is two display
+//!    pixels wide, so a wire thinner than one is missed by most frames' 3x3 samples; clamping
+//!    would erase it from the history in every such frame and it would flicker (measured by
+//!    `kansei upscale bench-scenes`). Disocclusion (step 3) still rejects what moved away.
 //! 5. **Accumulation.** With `n` the history's confidence (0 when rejected or on `reset`), a
-//!    pixel with `n = 0` shows `spread`. Otherwise `alpha = max(w / (n + w), alpha_min * w)`,
+//!    pixel with `n = 0` shows `spread`. Otherwise
+//!    `alpha = max(w / (n + w), alpha_min * w * (1 - stillness))`,
 //!    which is the usual `max(1 / (n + 1), alpha_min)` when every frame has a sample on the
 //!    pixel centre (`w = 1`) and trusts the history more in frames whose samples fall far from
 //!    the pixel, and the output is `rectified + alpha (current - rectified)`, clamped at 0.
@@ -90,6 +97,7 @@
 //!
 //! - Sharpening of the output (RCAS after the resolve) and a reactive mask for transparencies.
 
+pub mod cost;
 mod cpu;
 mod encoding;
 mod gpu;
@@ -97,6 +105,10 @@ mod history;
 pub mod memory;
 mod params;
 
+pub use cost::{
+    DEPTH_HISTORY_COST, PassCost, PassProjection, RCAS_COST, RESOLVE_COST, TemporalProjection,
+    project_temporal, temporal_pass_costs,
+};
 pub use cpu::{TemporalFrame, TemporalHistoryCpu, resolve_cpu};
 pub use encoding::{
     decode_channel, decode_confidence, encode_channel, encode_confidence, rgb_to_ycocg,

@@ -49,6 +49,14 @@ pub struct TemporalParams {
     /// Width of the variance box the history is clamped into, in standard deviations of the
     /// 3x3 neighbourhood (`YCoCg`). Positive; the default value is 1.25.
     pub clip_gamma: f32,
+    /// Speed (display pixels per frame, of the pixel's dilated motion vector) below which a
+    /// pixel counts as static. A static pixel keeps its history unclamped and averages up to
+    /// the confidence cap without the `alpha_min` floor, so sub-pixel detail that some frames'
+    /// samples miss (a wire, a fence post) neither flickers nor vanishes; between 0 and this
+    /// speed both fade in linearly. The cost: lighting that changes on a static surface
+    /// follows with the history's lag (about 32 frames) instead of at once. Non-negative, 0
+    /// turns it off; the default value is 0.05.
+    pub static_motion: f32,
 }
 
 impl TemporalParams {
@@ -63,6 +71,7 @@ impl TemporalParams {
             alpha_min: 0.05,
             depth_threshold: 0.1,
             clip_gamma: 1.25,
+            static_motion: 0.05,
         }
     }
 
@@ -81,6 +90,7 @@ impl TemporalParams {
             || !in_range(self.alpha_min, 0.0, 1.0)
             || !in_range(self.depth_threshold, 0.0, f32::MAX)
             || !in_range(self.clip_gamma, 0.0, f32::MAX)
+            || !in_range(self.static_motion, 0.0, f32::MAX)
         {
             return Err(TemporalError::Params { params: *self });
         }
@@ -92,7 +102,8 @@ impl TemporalParams {
             depth_threshold: self.depth_threshold,
             clip_gamma: self.clip_gamma,
             reset: u32::from(self.reset),
-            pad: [0; 2],
+            static_motion: self.static_motion,
+            pad: 0,
         })
     }
 }
@@ -108,8 +119,8 @@ impl TemporalParams {
 ///     depth_threshold: f32,
 ///     clip_gamma: f32,
 ///     reset: u32,
+///     static_motion: f32,
 ///     _pad0: u32,
-///     _pad1: u32,
 /// }
 /// ```
 ///
@@ -131,7 +142,9 @@ pub struct GpuTemporalParams {
     pub clip_gamma: f32,
     /// [`TemporalParams::reset`] as 0 or 1.
     pub reset: u32,
-    pad: [u32; 2],
+    /// [`TemporalParams::static_motion`].
+    pub static_motion: f32,
+    pad: u32,
 }
 
 const _: () = assert!(size_of::<GpuTemporalParams>() == 48);
@@ -154,6 +167,7 @@ mod tests {
             |p: &mut TemporalParams| p.alpha_min = 1.5,
             |p: &mut TemporalParams| p.depth_threshold = -0.1,
             |p: &mut TemporalParams| p.clip_gamma = f32::INFINITY,
+            |p: &mut TemporalParams| p.static_motion = -1.0,
         ] {
             let mut bad = ok;
             tweak(&mut bad);

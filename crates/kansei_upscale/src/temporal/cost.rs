@@ -1,0 +1,377 @@
+//! Projected GPU time of the whole temporal path on a console-class GPU, with the roofline of
+//! [`crate::eval::Roofline`] (memory traffic included), for the budget the temporal upscaler
+//! is held to: at most 2.0 ms at 4K output in Performance mode (1920x1080 render) on a
+//! PS5-class GPU ([`crate::eval::PS5_CLASS`]).
+//!
+//! The path is up to three separate dispatches per frame, each projected on its own as
+//! `max(FLOPs / (peak * efficiency), bytes / bandwidth)` and summed:
+//!
+//! 1. `temporal_resolve.wgsl` over the display: this frame's colour, depth and motion vectors
+//!    at render resolution, the colour history and the previous depth; writes the new colour
+//!    history and the output (the view's main texture, or the intermediate texture RCAS reads).
+//! 2. `temporal_depth_history.wgsl` over the render rectangle: copies this frame's depth into
+//!    the depth history.
+//! 3. `rcas.wgsl` over the display, only when the view sharpens: reads the resolve's output
+//!    from the intermediate texture and writes the view's main texture.
+//!
+//! # Memory traffic
+//!
+//! Formats as the Bevy plugin binds them: the renderer's colour `rgba16float` (8 B), depth
+//! `depth32float` (4 B), motion vectors `rg16float` (4 B); history colour `rgba8unorm` (4 B),
+//! history depth `r32float` (4 B); output and intermediate `rgba16float` (8 B). As in
+//! [`crate::eval::Roofline`], the overlapping taps of a 3x3 or 4x4 neighbourhood are assumed to
+//! hit in cache, so each texel a pass touches is read from memory once per pass; every written
+//! texel is written once.
+//!
+//! | Pass | Reads | Writes | B / display px | B / render px |
+//! |------|-------|--------|---------------:|--------------:|
+//! | resolve | colour 3x3 (8), depth 3x3 (4), motion at the closest texel (4), previous depth 3x3 around the reprojected texel (4), all per render texel; colour history 4x4 Catmull-Rom and 2x2 confidence (4) per display texel | colour history (4), output (8) | 4 + 4 + 8 = 16 | 8 + 4 + 4 + 4 = 20 |
+//! | depth history | depth (4) | depth history (4) | 0 | 8 |
+//! | RCAS | intermediate 5-tap cross (8) | output (8) | 16 | 0 |
+//!
+//! Motion vectors are read at one texel per display pixel, never more than each render texel
+//! once; the previous-depth window follows the motion, so for a still or smoothly moving image it
+//! covers the render rectangle once. These are the steady-state figures: a frame with `reset`
+//! or without history on screen reads less.
+//!
+//! # Arithmetic
+//!
+//! Counted by hand from the shaders, per invocation, as a compiler would issue them: loops
+//! unrolled, constants folded, wave-uniform values (`scale`, `1 / display`, the Gaussian's
+//! `1 / (2 sigma²)`) computed once per wave on the scalar unit and not counted, a multiply
+//! feeding an add fused into one FMA, `abs` and negation free operand modifiers, `x / y` as a
+//! reciprocal and a multiply. The peak of [`crate::eval::Roofline`] counts an FMA as 2 FLOPs
+//! and issues one instruction per lane per clock, so every vector instruction, FMA or not
+//! (add, multiply, min, max, compare, select, floor, conversion, integer address arithmetic),
+//! costs the issue slot of 2 FLOPs, and a transcendental (`exp2`, `sqrt`, reciprocal), issued
+//! at quarter rate on RDNA 2, costs 4 slots, 8 FLOPs:
+//!
+//! `FLOPs = 2 * instructions + 8 * transcendentals`, rounded up to the next 100 (resolve) or
+//! 10 (the small passes).
+//!
+//! | Resolve section | Instr. | Transc. | What dominates |
+//! |-----------------|-------:|--------:|----------------|
+//! | setup | 17 | 0 | pixel centre, nearest render texel, clamp |
+//! | 3x3 gather | 360 | 0 | per tap: bounds, sample offset and distance, `YCoCg`, moments, min/max box, closest depth (40) |
+//! | sample weights | 130 | 21 | per tap: two `exp2` and two weighted RGBA sums; two normalisations, the frame weight |
+//! | reprojection | 11 | 0 | previous UV, on-screen test |
+//! | disocclusion | 78 | 1 | 3x3 previous depth, relative difference |
+//! | Catmull-Rom history | 427 | 48 | 8 Keys weights (6 each); per tap of 16: address clamp, 3-channel decode `e² / max(1 - e², 1/256)` (4 and one reciprocal per channel), 3 FMAs; confidence lerp and blur |
+//! | rectification | 56 | 6 | mean, deviation (3 `sqrt`), box, `YCoCg` clamp; stillness (speed, one `sqrt` and a reciprocal) and the blend back |
+//! | accumulation | 23 | 1 | `alpha` (floor scaled by stillness), blend, confidence |
+//! | encode and store | 24 | 6 | per channel a reciprocal and a `sqrt` |
+//! | **total** | **1126** | **83** | `2 * 1126 + 8 * 83 = 2916`, counted as **3000** |
+//!
+//! RCAS: 142 instructions and 4 reciprocals (5 clamped loads, min/max/sum over the ring,
+//! the per-channel amount limit, the clamped output): 316 FLOPs, counted as 320. The depth
+//! copy: a bounds test, 3 instructions, counted as 8 FLOPs per render pixel.
+//!
+//! # The projection (PS5-class, 3840x2160 display from 1920x1080)
+//!
+//! | Pass | FLOPs | Compute | Bytes | Memory | Time |
+//! |------|------:|--------:|------:|-------:|-----:|
+//! | resolve | 24.88 G | 6.051 ms | 174.2 MB | 0.389 ms | 6.051 ms |
+//! | depth history | 16.6 M | 0.004 ms | 16.6 MB | 0.037 ms | 0.037 ms |
+//! | RCAS | 2.65 G | 0.645 ms | 132.7 MB | 0.296 ms | 0.645 ms |
+//! | **total** | | | 323.5 MB | | **6.73 ms** (6.09 ms unsharpened) |
+//!
+//! **Over the 2.0 ms budget**, by about 3x, and compute-bound: memory alone would be 0.72 ms.
+//! The Catmull-Rom history (16 taps, each decoded with three reciprocals) is 43% of the
+//! resolve's FLOPs and the 3x3 gather with its weights another 40%. Even the most lenient
+//! count (1 FLOP per non-FMA instruction, 1 per transcendental) leaves the resolve alone above
+//! 2.5 ms. This is a lower bound for a good implementation, not a measurement: it ignores
+//! launch overhead, occupancy and texture-unit limits.
+
+use crate::eval::{Bound, Projection, Roofline};
+
+/// One dispatch of the temporal path and its costs per pixel (see the [module docs](self) for
+/// how each figure was counted).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PassCost {
+    /// The dispatch, e.g. `resolve`.
+    pub name: &'static str,
+    /// Bytes read and written per display pixel.
+    pub bytes_per_display_pixel: f64,
+    /// Bytes read and written per render pixel.
+    pub bytes_per_render_pixel: f64,
+    /// FLOPs (FMA = 2, any other instruction's issue slot = 2, a transcendental = 8) per
+    /// display pixel.
+    pub flops_per_display_pixel: f64,
+    /// FLOPs per render pixel (for dispatches over the render rectangle).
+    pub flops_per_render_pixel: f64,
+}
+
+impl PassCost {
+    /// Total FLOPs of this pass for `display_pixels` and `render_pixels`.
+    pub fn flops(&self, display_pixels: f64, render_pixels: f64) -> f64 {
+        self.flops_per_display_pixel * display_pixels + self.flops_per_render_pixel * render_pixels
+    }
+
+    /// Total bytes this pass moves for `display_pixels` and `render_pixels`.
+    pub fn bytes(&self, display_pixels: f64, render_pixels: f64) -> f64 {
+        self.bytes_per_display_pixel * display_pixels + self.bytes_per_render_pixel * render_pixels
+    }
+}
+
+/// The resolve, `temporal_resolve.wgsl`.
+pub const RESOLVE_COST: PassCost = PassCost {
+    name: "resolve",
+    // Colour history read (4) and written (4), output written (8).
+    bytes_per_display_pixel: 16.0,
+    // Colour (8), depth (4), motion vectors (4), previous depth (4).
+    bytes_per_render_pixel: 20.0,
+    flops_per_display_pixel: 3000.0,
+    flops_per_render_pixel: 0.0,
+};
+
+/// The depth-history copy, `temporal_depth_history.wgsl`.
+pub const DEPTH_HISTORY_COST: PassCost = PassCost {
+    name: "depth history",
+    bytes_per_display_pixel: 0.0,
+    // Depth read (4), depth history written (4).
+    bytes_per_render_pixel: 8.0,
+    flops_per_display_pixel: 0.0,
+    flops_per_render_pixel: 8.0,
+};
+
+/// The sharpening pass, `rcas.wgsl`, reading the resolve's output from the intermediate
+/// texture.
+pub const RCAS_COST: PassCost = PassCost {
+    name: "RCAS",
+    // Intermediate read (8), output written (8).
+    bytes_per_display_pixel: 16.0,
+    bytes_per_render_pixel: 0.0,
+    flops_per_display_pixel: 320.0,
+    flops_per_render_pixel: 0.0,
+};
+
+/// The dispatches of one frame of the temporal path, in order; RCAS only when `sharpen`.
+pub fn temporal_pass_costs(sharpen: bool) -> Vec<PassCost> {
+    let mut passes = vec![RESOLVE_COST, DEPTH_HISTORY_COST];
+    if sharpen {
+        passes.push(RCAS_COST);
+    }
+    passes
+}
+
+/// One pass projected onto a GPU.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PassProjection {
+    /// The pass's [`PassCost::name`].
+    pub name: &'static str,
+    /// FLOPs of the whole dispatch.
+    pub flops: f64,
+    /// Bytes the whole dispatch moves.
+    pub bytes: f64,
+    /// The roofline's verdict.
+    pub projection: Projection,
+}
+
+/// The whole temporal path projected onto a GPU: its passes, which run one after the other.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemporalProjection {
+    /// Each dispatch, in order.
+    pub passes: Vec<PassProjection>,
+}
+
+impl TemporalProjection {
+    /// Projected time of the frame, seconds: the sum of the passes' times.
+    pub fn time_s(&self) -> f64 {
+        self.passes.iter().map(|p| p.projection.time_s()).sum()
+    }
+
+    /// Projected time of the frame, milliseconds.
+    pub fn time_ms(&self) -> f64 {
+        self.time_s() * 1e3
+    }
+
+    /// FLOPs of all passes.
+    pub fn flops(&self) -> f64 {
+        self.passes.iter().map(|p| p.flops).sum()
+    }
+
+    /// Bytes all passes move.
+    pub fn bytes(&self) -> f64 {
+        self.passes.iter().map(|p| p.bytes).sum()
+    }
+
+    /// The roof that limits the longest pass ([`Bound::Memory`] when there is none).
+    pub fn bound(&self) -> Bound {
+        self.passes
+            .iter()
+            .max_by(|a, b| a.projection.time_s().total_cmp(&b.projection.time_s()))
+            .map_or(Bound::Memory, |p| p.projection.bound())
+    }
+}
+
+/// Projects one frame of the temporal path, `render` (`[width, height]`) to `display`, onto
+/// `gpu`, with RCAS when `sharpen` (see the [module docs](self)).
+pub fn project_temporal(
+    display: [u32; 2],
+    render: [u32; 2],
+    sharpen: bool,
+    gpu: &Roofline,
+) -> TemporalProjection {
+    let pixels = |size: [u32; 2]| f64::from(size[0]) * f64::from(size[1]);
+    let (display_pixels, render_pixels) = (pixels(display), pixels(render));
+    let passes = temporal_pass_costs(sharpen)
+        .into_iter()
+        .map(|pass| {
+            let flops = pass.flops(display_pixels, render_pixels);
+            let bytes = pass.bytes(display_pixels, render_pixels);
+            PassProjection {
+                name: pass.name,
+                flops,
+                bytes,
+                projection: Projection {
+                    compute_s: flops / (gpu.peak_flops * gpu.efficiency),
+                    memory_s: bytes / gpu.bandwidth,
+                },
+            }
+        })
+        .collect();
+    TemporalProjection { passes }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::PS5_CLASS;
+
+    const DISPLAY_4K: [u32; 2] = [3840, 2160];
+    const RENDER_PERFORMANCE: [u32; 2] = [1920, 1080];
+
+    /// Instructions and transcendentals of the resolve's sections, as in the module docs.
+    const RESOLVE_SECTIONS: [(u32, u32); 9] = [
+        (17, 0),
+        (360, 0),
+        (130, 21),
+        (11, 0),
+        (78, 1),
+        (427, 48),
+        (56, 6),
+        (23, 1),
+        (24, 6),
+    ];
+
+    fn flops(instructions: u32, transcendentals: u32) -> f64 {
+        f64::from(2 * instructions + 8 * transcendentals)
+    }
+
+    #[test]
+    fn counts_round_up_the_documented_tallies() {
+        let (instructions, transcendentals) = RESOLVE_SECTIONS
+            .iter()
+            .fold((0, 0), |(i, t), (si, st)| (i + si, t + st));
+        assert_eq!((instructions, transcendentals), (1126, 83));
+        let resolve = flops(instructions, transcendentals);
+        assert_eq!(resolve, 2916.0);
+        assert_eq!(
+            RESOLVE_COST.flops_per_display_pixel,
+            (resolve / 100.0).ceil() * 100.0
+        );
+        assert_eq!(
+            RCAS_COST.flops_per_display_pixel,
+            (flops(142, 4) / 10.0).ceil() * 10.0
+        );
+        assert!(DEPTH_HISTORY_COST.flops_per_render_pixel >= flops(3, 0));
+    }
+
+    #[test]
+    fn performance_mode_at_4k() {
+        let projection = project_temporal(DISPLAY_4K, RENDER_PERFORMANCE, true, &PS5_CLASS);
+        for pass in &projection.passes {
+            println!(
+                "{:>14}: {:.3} ms ({:?}-bound; compute {:.3} ms, memory {:.3} ms, {:.1} MB)",
+                pass.name,
+                pass.projection.time_s() * 1e3,
+                pass.projection.bound(),
+                pass.projection.compute_s * 1e3,
+                pass.projection.memory_s * 1e3,
+                pass.bytes / 1e6
+            );
+        }
+        println!(
+            "total: {:.3} ms, {:.1} MB, {:.2} GFLOP",
+            projection.time_ms(),
+            projection.bytes() / 1e6,
+            projection.flops() / 1e9
+        );
+        let [resolve, depth, rcas] = projection.passes.as_slice() else {
+            panic!("three passes with sharpening");
+        };
+        let display = 8_294_400.0;
+        let render = 2_073_600.0;
+        assert_eq!(resolve.bytes, 16.0 * display + 20.0 * render);
+        assert_eq!(resolve.flops, 3000.0 * display);
+        assert!((resolve.projection.time_s() - 3000.0 * display / 4.112e12).abs() < 1e-15);
+        assert_eq!(resolve.projection.bound(), Bound::Compute);
+        assert!((depth.projection.time_s() - 8.0 * render / 448e9).abs() < 1e-15);
+        assert_eq!(depth.projection.bound(), Bound::Memory);
+        assert!((rcas.projection.time_s() - 320.0 * display / 4.112e12).abs() < 1e-15);
+        assert!((projection.time_ms() - 6.733869).abs() < 1e-6);
+        assert_eq!(projection.bound(), Bound::Compute);
+        // Memory traffic alone would fit the budget three times over.
+        let memory_ms: f64 = projection
+            .passes
+            .iter()
+            .map(|p| p.projection.memory_s * 1e3)
+            .sum();
+        assert!((memory_ms - 0.722_057).abs() < 1e-6);
+    }
+
+    /// The issue's budget. The honest count above says the current shaders miss it by about
+    /// 3x (see the module docs), so this documents the gap rather than guarding it.
+    #[test]
+    fn total_is_the_sum_of_the_passes() {
+        for sharpen in [false, true] {
+            let projection = project_temporal(DISPLAY_4K, RENDER_PERFORMANCE, sharpen, &PS5_CLASS);
+            let sum: f64 = projection
+                .passes
+                .iter()
+                .map(|p| p.projection.compute_s.max(p.projection.memory_s))
+                .sum();
+            assert!((projection.time_s() - sum).abs() < 1e-15);
+            let bytes: f64 = projection.passes.iter().map(|p| p.bytes).sum();
+            assert_eq!(projection.bytes(), bytes);
+        }
+    }
+
+    #[test]
+    fn cost_grows_with_the_display() {
+        let mut previous = 0.0;
+        for (display, render) in [
+            ([1280, 720], [640, 360]),
+            ([1920, 1080], [960, 540]),
+            ([2560, 1440], [1280, 720]),
+            (DISPLAY_4K, RENDER_PERFORMANCE),
+        ] {
+            let time = project_temporal(display, render, true, &PS5_CLASS).time_s();
+            assert!(time > previous, "{display:?}: {time} <= {previous}");
+            previous = time;
+        }
+        // A larger display at the same render size costs more too.
+        let small = project_temporal([2560, 1440], RENDER_PERFORMANCE, false, &PS5_CLASS);
+        let large = project_temporal(DISPLAY_4K, RENDER_PERFORMANCE, false, &PS5_CLASS);
+        assert!(large.time_s() > small.time_s());
+    }
+
+    #[test]
+    fn sharpening_adds_the_rcas_pass() {
+        let plain = project_temporal(DISPLAY_4K, RENDER_PERFORMANCE, false, &PS5_CLASS);
+        let sharpened = project_temporal(DISPLAY_4K, RENDER_PERFORMANCE, true, &PS5_CLASS);
+        let names = |p: &TemporalProjection| p.passes.iter().map(|q| q.name).collect::<Vec<_>>();
+        assert_eq!(names(&plain), ["resolve", "depth history"]);
+        assert_eq!(names(&sharpened), ["resolve", "depth history", "RCAS"]);
+        assert!(sharpened.time_s() > plain.time_s());
+        assert_eq!(plain.passes[..], sharpened.passes[..2]);
+        assert!((plain.time_ms() - 6.088390).abs() < 1e-6);
+    }
+
+    #[test]
+    fn empty_frames_cost_nothing() {
+        let projection = project_temporal([0, 0], [0, 0], true, &PS5_CLASS);
+        assert_eq!(projection.time_s(), 0.0);
+        assert_eq!(projection.bound(), Bound::Memory);
+    }
+}
