@@ -1,10 +1,11 @@
-//! `KanseiUpscale` on a scene built to be hard to upscale, with every mode one key away.
+//! `KanseiUpscale` on the upscaler's test scenes, with every mode one key away and native
+//! rendering beside it.
 //!
-//! The scene holds what upscalers get wrong: a fence of thin posts and wires (sub-pixel
-//! geometry that flickers or vanishes at low resolution), a fine checkerboard floor and a
-//! zone-plate wall (high frequencies that alias into moiré), a sphere moving across that wall
-//! (ghosting and disocclusion), and a camera that pans slowly (every pixel moves a little every
-//! frame, so the history must be reprojected, not merely accumulated).
+//! The scenes are the ones `kansei upscale bench-scenes` measures (`kansei_upscale::scenes`):
+//! thin geometry (fence posts and wires under a pixel wide), textures (a fine checkerboard, a
+//! zone plate, lines of glyphs), a sphere crossing a detailed wall (ghosting), a panning and
+//! turning camera (the start: every pixel moves, so the history must be reprojected), and a
+//! pillar uncovering a wall (disocclusion).
 //!
 //! ```text
 //! cargo run --example upscale
@@ -22,6 +23,9 @@
 //! - `Z`: zoom on the centre (a quarter of the field of view), to see the reconstruction up
 //!   close.
 //! - `Space`: pause or resume all motion, the camera's included.
+//! - `Tab`: next scene.
+//! - `S`: split screen: the left half keeps the selected method, the right half renders at
+//!   native resolution with Bevy's default 4x MSAA, from the same pose.
 //!
 //! The window title shows the mode, the render and display resolutions, the path, and the
 //! upscale pass's time (`render/kansei_upscale/elapsed_gpu` from `RenderDiagnosticsPlugin`, or
@@ -29,7 +33,7 @@
 //! four times a second; the same line is logged once a second.
 //!
 //! Non-interactive run (what `scripts/test` does): render 60 frames at the starting settings
-//! (`Performance`, temporal), save a screenshot, exit.
+//! (`Performance`, temporal, split screen against native rendering), save a screenshot, exit.
 //!
 //! ```text
 //! KANSEI_CAPTURE=screenshots/upscale.png xvfb-run -a cargo run --example upscale
@@ -38,27 +42,29 @@
 #[path = "support/capture.rs"]
 mod capture;
 
-use std::f32::consts::{FRAC_PI_4, TAU};
+use std::f32::consts::FRAC_PI_4;
 
 use bevy::{
-    asset::RenderAssetUsages,
+    camera::{Hdr, Viewport},
     core_pipeline::prepass::{DepthPrepass, MotionVectorPrepass},
     diagnostic::{DiagnosticPath, DiagnosticsStore, FrameTimeDiagnosticsPlugin},
-    image::{ImageAddressMode, ImageSampler, ImageSamplerDescriptor},
-    light::CascadeShadowConfigBuilder,
-    math::Affine2,
     prelude::*,
     render::{
         camera::{MipBias, TemporalJitter},
         diagnostic::RenderDiagnosticsPlugin,
-        render_resource::{Extent3d, TextureDimension, TextureFormat},
         view::Msaa,
     },
     window::PrimaryWindow,
 };
 use bevy_kansei::{
     KanseiPlugins,
-    upscale::{KanseiUpscale, UpscaleMode, plugin::render_resolution},
+    upscale::{
+        KanseiUpscale, UpscaleMode,
+        plugin::render_resolution,
+        scenes::{
+            ActiveScene, BenchScene, BenchScenesPlugin, SceneCamera, SceneClock, SceneSystems,
+        },
+    },
 };
 
 /// The upscale pass's GPU time, recorded where the adapter has timestamp queries.
@@ -78,17 +84,19 @@ fn main() -> AppExit {
     app.add_plugins((
         capture::default_plugins("Kansei upscale", capture.as_ref()),
         KanseiPlugins,
+        BenchScenesPlugin,
         RenderDiagnosticsPlugin,
         FrameTimeDiagnosticsPlugin::default(),
     ))
     .insert_resource(ClearColor(Color::srgb(0.46, 0.62, 0.80)))
+    .insert_resource(ActiveScene(BenchScene::CameraMotion))
     .init_resource::<Demo>()
-    .add_systems(Startup, spawn_scene)
+    .add_systems(Startup, spawn_cameras)
     .add_systems(
         Update,
         (
-            handle_keys,
-            (advance_clock, (pan_camera, move_sphere)).chain(),
+            (handle_keys, advance_clock).before(SceneSystems),
+            split_viewports,
             show_status,
         ),
     );
@@ -98,7 +106,7 @@ fn main() -> AppExit {
     app.run()
 }
 
-/// What the keys have selected, and the scene's own clock (which stops on pause).
+/// What the keys have selected.
 #[derive(Resource)]
 struct Demo {
     mode: UpscaleMode,
@@ -106,11 +114,10 @@ struct Demo {
     upscale: bool,
     /// Whether the camera keeps the prepasses the temporal path needs.
     temporal: bool,
+    /// Whether the right half of the window shows native rendering.
+    split: bool,
     zoomed: bool,
     paused: bool,
-    /// Seconds of scene motion so far; everything that moves is a function of it, so a capture
-    /// at frame N always shows the same picture.
-    clock: f32,
 }
 
 impl Default for Demo {
@@ -121,9 +128,9 @@ impl Default for Demo {
             mode: UpscaleMode::Performance,
             upscale: true,
             temporal: true,
+            split: true,
             zoomed: false,
             paused: false,
-            clock: 0.0,
         }
     }
 }
@@ -142,177 +149,98 @@ impl Demo {
 #[derive(Component)]
 struct DemoCamera;
 
-/// The sphere that moves across the zone-plate wall.
+/// The right half of the split screen: native resolution with Bevy's default 4x MSAA. (Bevy
+/// 0.19.1's TAA draws a camera whose viewport does not start at the window's corner squeezed
+/// and shifted, so the reference here is MSAA; `kansei upscale bench-scenes` compares with TAA.)
 #[derive(Component)]
-struct Mover;
+struct ReferenceCamera;
 
-fn spawn_scene(
-    mut commands: Commands,
-    mut meshes: ResMut<Assets<Mesh>>,
-    mut materials: ResMut<Assets<StandardMaterial>>,
-    mut images: ResMut<Assets<Image>>,
-    demo: Res<Demo>,
-) {
-    commands.spawn((
-        Camera3d::default(),
+fn spawn_cameras(mut commands: Commands, demo: Res<Demo>) {
+    let projection = || {
         Projection::from(PerspectiveProjection {
             fov: FOV,
             ..default()
-        }),
-        camera_transform(0.0),
+        })
+    };
+    commands.spawn((
+        Camera3d::default(),
+        projection(),
         KanseiUpscale {
             mode: demo.mode,
             ..default()
         },
+        SceneCamera,
         DemoCamera,
     ));
     commands.spawn((
-        DirectionalLight {
-            illuminance: 9_000.0,
-            shadow_maps_enabled: true,
+        Camera3d::default(),
+        Camera {
+            order: 1,
+            is_active: demo.split,
             ..default()
         },
-        Transform::from_rotation(Quat::from_euler(EulerRot::ZYX, 0.0, 0.7, -0.8)),
-        CascadeShadowConfigBuilder {
-            maximum_distance: 25.0,
-            ..default()
+        projection(),
+        // The same HDR pipeline as the upscaled camera, so only the method differs.
+        Hdr,
+        Msaa::Sample4,
+        SceneCamera,
+        ReferenceCamera,
+    ));
+}
+
+/// Whether two viewports cover the same pixels (`Viewport` has no `PartialEq`).
+fn same_viewport(a: Option<&Viewport>, b: Option<&Viewport>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => {
+            a.physical_position == b.physical_position && a.physical_size == b.physical_size
         }
-        .build(),
-    ));
+        _ => false,
+    }
+}
 
-    // Floor: a 2-texel checkerboard repeated 8 times over 40 m, 0.08 m checks. Near the camera
-    // they are a few pixels wide; a few metres away they are sub-pixel and alias into moiré.
-    let checker = images.add(pattern_image(256, |x, y| {
-        if (x / 2 + y / 2) % 2 == 0 { 215 } else { 45 }
-    }));
-    commands.spawn((
-        Mesh3d(meshes.add(Plane3d::default().mesh().size(40.0, 40.0))),
-        MeshMaterial3d(materials.add(StandardMaterial {
-            base_color_texture: Some(checker),
-            perceptual_roughness: 0.8,
-            uv_transform: Affine2::from_scale(Vec2::splat(8.0)),
-            ..default()
-        })),
-    ));
+fn advance_clock(time: Res<Time>, demo: Res<Demo>, mut clock: ResMut<SceneClock>) {
+    if !demo.paused {
+        clock.seconds += time.delta_secs();
+    }
+}
 
-    // Back wall: a zone plate, rings whose frequency grows with the distance from the centre,
-    // so every frequency up to the texture's limit is on screen at once.
-    let zone_plate = images.add(pattern_image(1024, |x, y| {
-        let (dx, dy) = (x as f32 - 512.0, y as f32 - 512.0);
-        let phase = TAU * (dx * dx + dy * dy) / 2048.0;
-        (127.5 + 127.5 * phase.cos()) as u8
-    }));
-    commands.spawn((
-        Mesh3d(meshes.add(Rectangle::new(10.0, 5.0))),
-        MeshMaterial3d(materials.add(StandardMaterial {
-            base_color_texture: Some(zone_plate),
-            perceptual_roughness: 0.9,
-            ..default()
-        })),
-        Transform::from_xyz(0.0, 2.5, -4.0),
-    ));
-
-    // Fence between the camera and the wall: posts 2 cm wide every 20 cm, and three wires 1.2 cm
-    // thick. At 1280x720 and 6.5 m the display has about 120 pixels a metre: the posts are
-    // about one render pixel wide at `Performance` and the wires less than one.
-    let post = meshes.add(Cuboid::new(0.02, 1.4, 0.02));
-    let fence_material = materials.add(StandardMaterial {
-        base_color: Color::srgb(0.12, 0.10, 0.09),
-        perceptual_roughness: 0.6,
+/// Gives each camera its half of the window while the screen is split, the whole window
+/// otherwise.
+fn split_viewports(
+    demo: Res<Demo>,
+    windows: Query<&Window, With<PrimaryWindow>>,
+    mut demo_cameras: Query<&mut Camera, (With<DemoCamera>, Without<ReferenceCamera>)>,
+    mut reference_cameras: Query<&mut Camera, (With<ReferenceCamera>, Without<DemoCamera>)>,
+) {
+    let Ok(window) = windows.single() else {
+        return;
+    };
+    let size = window.resolution.physical_size();
+    let half = UVec2::new((size.x / 2).max(1), size.y.max(1));
+    let left = demo.split.then(|| Viewport {
+        physical_position: UVec2::ZERO,
+        physical_size: half,
         ..default()
     });
-    let (fence_z, fence_half_width) = (0.5, 4.0);
-    for i in 0..=40 {
-        let x = -fence_half_width + 0.2 * i as f32;
-        commands.spawn((
-            Mesh3d(post.clone()),
-            MeshMaterial3d(fence_material.clone()),
-            Transform::from_xyz(x, 0.7, fence_z),
-        ));
-    }
-    let wire = meshes.add(Cylinder::new(0.006, 2.0 * fence_half_width));
-    for height in [0.45, 0.9, 1.35] {
-        commands.spawn((
-            Mesh3d(wire.clone()),
-            MeshMaterial3d(fence_material.clone()),
-            Transform::from_xyz(0.0, height, fence_z)
-                .with_rotation(Quat::from_rotation_z(FRAC_PI_4 * 2.0)),
-        ));
-    }
-
-    // The moving object, behind the fence and in front of the wall: each frame uncovers wall
-    // that the history saw only through the sphere (disocclusion) and the fence.
-    commands.spawn((
-        Mesh3d(meshes.add(Sphere::new(0.6).mesh().uv(48, 32))),
-        MeshMaterial3d(materials.add(StandardMaterial {
-            base_color: Color::srgb(0.95, 0.45, 0.20),
-            metallic: 0.3,
-            perceptual_roughness: 0.35,
-            ..default()
-        })),
-        sphere_transform(0.0),
-        Mover,
-    ));
-}
-
-/// A grey square texture of `size` texels, repeating, whose value at texel `(x, y)` is `value`.
-fn pattern_image(size: u32, value: impl Fn(u32, u32) -> u8) -> Image {
-    let mut data = Vec::with_capacity((size * size * 4) as usize);
-    for y in 0..size {
-        for x in 0..size {
-            let v = value(x, y);
-            data.extend_from_slice(&[v, v, v, 255]);
+    let right = Viewport {
+        physical_position: UVec2::new(size.x - half.x, 0),
+        physical_size: half,
+        ..default()
+    };
+    for mut camera in &mut demo_cameras {
+        // Compared first: writing the camera every frame would mark it changed every frame.
+        if !same_viewport(camera.viewport.as_ref(), left.as_ref()) {
+            camera.viewport = left.clone();
         }
     }
-    let mut image = Image::new(
-        Extent3d {
-            width: size,
-            height: size,
-            depth_or_array_layers: 1,
-        },
-        TextureDimension::D2,
-        data,
-        TextureFormat::Rgba8UnormSrgb,
-        RenderAssetUsages::RENDER_WORLD,
-    );
-    // No mipmaps on purpose: the minified texture aliases as a detailed game texture would
-    // without them, and the floor must repeat.
-    image.sampler = ImageSampler::Descriptor(ImageSamplerDescriptor {
-        address_mode_u: ImageAddressMode::Repeat,
-        address_mode_v: ImageAddressMode::Repeat,
-        ..ImageSamplerDescriptor::linear()
-    });
-    image
-}
-
-/// The camera at scene time `t`: it swings 12 degrees either side of the centre every 40 s.
-fn camera_transform(t: f32) -> Transform {
-    let yaw = 0.2 * (TAU * t / 40.0).sin();
-    let position = Quat::from_rotation_y(yaw) * Vec3::new(0.0, 1.6, 7.0);
-    Transform::from_translation(position).looking_at(Vec3::new(0.0, 1.2, -1.0), Vec3::Y)
-}
-
-/// The sphere at scene time `t`: across the wall and back every 8 s, 1.6 m/s at the centre.
-fn sphere_transform(t: f32) -> Transform {
-    let x = 2.0 * (TAU * t / 8.0).sin();
-    Transform::from_xyz(x, 1.1, -1.5).with_rotation(Quat::from_rotation_y(t))
-}
-
-fn advance_clock(time: Res<Time>, mut demo: ResMut<Demo>) {
-    if !demo.paused {
-        demo.clock += time.delta_secs();
-    }
-}
-
-fn pan_camera(demo: Res<Demo>, mut cameras: Query<&mut Transform, With<DemoCamera>>) {
-    for mut transform in &mut cameras {
-        *transform = camera_transform(demo.clock);
-    }
-}
-
-fn move_sphere(demo: Res<Demo>, mut movers: Query<&mut Transform, With<Mover>>) {
-    for mut transform in &mut movers {
-        *transform = sphere_transform(demo.clock);
+    for mut camera in &mut reference_cameras {
+        if camera.is_active != demo.split {
+            camera.is_active = demo.split;
+        }
+        if demo.split && !same_viewport(camera.viewport.as_ref(), Some(&right)) {
+            camera.viewport = Some(right.clone());
+        }
     }
 }
 
@@ -320,8 +248,32 @@ fn handle_keys(
     mut commands: Commands,
     keys: Res<ButtonInput<KeyCode>>,
     mut demo: ResMut<Demo>,
-    mut cameras: Query<(Entity, Option<&mut KanseiUpscale>, &mut Projection), With<DemoCamera>>,
+    mut scene: ResMut<ActiveScene>,
+    mut clock: ResMut<SceneClock>,
+    mut cameras: Query<(Entity, Option<&mut KanseiUpscale>), With<DemoCamera>>,
+    mut projections: Query<&mut Projection, With<SceneCamera>>,
 ) {
+    if keys.just_pressed(KeyCode::Tab) {
+        let scenes = BenchScene::ALL;
+        let next = scenes
+            .iter()
+            .position(|s| *s == scene.0)
+            .map_or(0, |i| (i + 1) % scenes.len());
+        scene.0 = scenes[next];
+        clock.seconds = 0.0;
+        info!("scene {}: {}", scene.0.name(), scene.0.description());
+    }
+    if keys.just_pressed(KeyCode::KeyS) {
+        demo.split = !demo.split;
+        info!(
+            "split screen {}",
+            if demo.split {
+                "on: the right half renders natively with 4x MSAA"
+            } else {
+                "off"
+            }
+        );
+    }
     let modes = [
         (KeyCode::Digit1, UpscaleMode::NativeAa),
         (KeyCode::Digit2, UpscaleMode::Quality),
@@ -358,12 +310,16 @@ fn handle_keys(
     }
     let cut = keys.just_pressed(KeyCode::KeyC);
 
-    for (camera, upscale, mut projection) in &mut cameras {
-        // Written only on the key press: touching the projection every frame would mark it
-        // changed every frame.
-        if zoom && let Projection::Perspective(perspective) = &mut *projection {
-            perspective.fov = if demo.zoomed { ZOOMED_FOV } else { FOV };
+    // Written only on the key press: touching the projection every frame would mark it changed
+    // every frame.
+    if zoom {
+        for mut projection in &mut projections {
+            if let Projection::Perspective(perspective) = &mut *projection {
+                perspective.fov = if demo.zoomed { ZOOMED_FOV } else { FOV };
+            }
         }
+    }
+    for (camera, upscale) in &mut cameras {
         if cut {
             if let Some(mut upscale) = upscale {
                 upscale.reset = true;
@@ -425,6 +381,7 @@ fn handle_keys(
 fn show_status(
     time: Res<Time<Real>>,
     demo: Res<Demo>,
+    scene: Res<ActiveScene>,
     store: Res<DiagnosticsStore>,
     mut windows: Query<&mut Window, With<PrimaryWindow>>,
     mut since: Local<f32>,
@@ -438,7 +395,10 @@ fn show_status(
     let Ok(mut window) = windows.single_mut() else {
         return;
     };
-    let display = window.resolution.physical_size();
+    let mut display = window.resolution.physical_size();
+    if demo.split {
+        display.x = (display.x / 2).max(1);
+    }
     let ms = |path: &DiagnosticPath| store.get(path).and_then(|d| d.smoothed());
     let pass = if !demo.upscale {
         "pass off".to_owned()
@@ -464,10 +424,16 @@ fn show_status(
         format!("{}x{}", display.x, display.y)
     };
     let status = format!(
-        "Kansei upscale: {resolution}, {}, {pass}{frame}{}{}",
+        "Kansei upscale: {}, {resolution}, {}, {pass}{frame}{}{}{}",
+        scene.0.name(),
         demo.method(),
         if demo.zoomed { ", zoomed" } else { "" },
-        if demo.paused { ", paused" } else { "" }
+        if demo.paused { ", paused" } else { "" },
+        if demo.split {
+            " | right: native, MSAA 4x"
+        } else {
+            ""
+        }
     );
     *updates += 1;
     if (*updates).is_multiple_of(TITLE_HZ as u32) {
