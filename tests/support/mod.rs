@@ -14,16 +14,13 @@ use bevy::{
     core_pipeline::tonemapping::Tonemapping,
     prelude::*,
     render::{
-        RenderPlugin,
         diagnostic::RenderDiagnosticsPlugin,
-        pipelined_rendering::PipelinedRenderingPlugin,
         render_resource::{Extent3d, TextureDimension, TextureFormat, TextureUsages},
         sync_world::RenderEntity,
     },
-    window::ExitCondition,
     winit::WinitPlugin,
 };
-use bevy_kansei::KanseiPlugins;
+use bevy_kansei::{KanseiPlugins, upscale::scene_bench::headless_plugins};
 
 /// Display size of every test camera.
 pub const WIDTH: u32 = 192;
@@ -38,23 +35,12 @@ pub struct Shot(pub &'static str);
 
 /// A headless app with the renderer, `KanseiPlugins` and `RenderDiagnosticsPlugin`, no window,
 /// synchronous pipeline compilation (the first rendered frame is complete) and the render app
-/// on the main thread (the tests read render-world components between frames). Add resources
+/// on the main thread (`headless_plugins`, the quality harness's set-up) (the tests read render-world components between frames). Add resources
 /// and startup systems, then call [`finish`].
 pub fn headless_app() -> App {
     let mut app = App::new();
     app.add_plugins((
-        DefaultPlugins
-            .set(WindowPlugin {
-                primary_window: None,
-                exit_condition: ExitCondition::DontExit,
-                ..default()
-            })
-            .set(RenderPlugin {
-                synchronous_pipeline_compilation: true,
-                ..default()
-            })
-            .disable::<WinitPlugin>()
-            .disable::<PipelinedRenderingPlugin>(),
+        headless_plugins(DefaultPlugins.build()).disable::<WinitPlugin>(),
         KanseiPlugins,
         // So the pass's timing span is recorded and can be checked.
         RenderDiagnosticsPlugin,

@@ -23,6 +23,25 @@ pub enum Luma {
     Grey,
 }
 
+/// The sRGB transfer function's inverse (IEC 61966-2-1): an encoded value in `[0, 1]` to linear
+/// light.
+pub fn srgb_to_linear(v: f64) -> f64 {
+    if v <= 0.04045 {
+        v / 12.92
+    } else {
+        ((v + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+/// The sRGB transfer function (IEC 61966-2-1): linear light in `[0, 1]` to its encoded value.
+pub fn linear_to_srgb(v: f64) -> f64 {
+    if v <= 0.003_130_8 {
+        v * 12.92
+    } else {
+        1.055 * v.powf(1.0 / 2.4) - 0.055
+    }
+}
+
 /// Luma of one RGB colour with channels in `[0, 1]`, on the 0-255 scale, unrounded.
 pub fn rgb_to_y([r, g, b]: [f64; 3]) -> f64 {
     let [wr, wg, wb] = BT601_Y_WEIGHTS;
@@ -55,6 +74,15 @@ pub fn y_plane(image: &ImageF32, luma: Luma) -> Result<Plane, EvalError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn srgb_transfer_functions_round_trip() {
+        for v in [0.0, 0.002, 0.04, 0.2, 0.5, 1.0] {
+            assert!((linear_to_srgb(srgb_to_linear(v)) - v).abs() < 1e-12, "{v}");
+        }
+        // Mid grey: sRGB 0.5 is 21.4% linear light.
+        assert!((srgb_to_linear(0.5) - 0.214_041).abs() < 1e-6);
+    }
+
     use super::*;
 
     #[test]

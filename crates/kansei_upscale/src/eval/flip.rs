@@ -52,7 +52,7 @@
 //! score does not change when they are swapped (up to rounding); the names only say which image
 //! is the ground truth.
 
-use super::{EvalError, Plane};
+use super::{EvalError, Plane, srgb_to_linear};
 use crate::image::ImageF32;
 
 /// Pixels per degree of a 0.7 m wide, 3840-pixel-wide monitor seen from 0.7 m, FLIP's default
@@ -407,15 +407,6 @@ fn filter(
         }
     }
     out
-}
-
-/// The sRGB transfer function's inverse.
-fn srgb_to_linear(c: f64) -> f64 {
-    if c > 0.04045 {
-        ((c + 0.055) / 1.055).powf(2.4)
-    } else {
-        c / 12.92
-    }
 }
 
 /// XYZ → `YyCxCz` relative to [`WHITE_XYZ`].

@@ -44,7 +44,9 @@ mod scale;
 mod ssim;
 mod timing;
 
-pub use color::{BT601_Y_OFFSET, BT601_Y_WEIGHTS, Luma, rgb_to_y, y_plane};
+pub use color::{
+    BT601_Y_OFFSET, BT601_Y_WEIGHTS, Luma, linear_to_srgb, rgb_to_y, srgb_to_linear, y_plane,
+};
 pub use cost::{
     BYTES_PER_PIXEL, Bound, FRAME_540P_TO_1080P, FRAME_1080P_TO_4K, INTERMEDIATE_BYTES_PER_PIXEL,
     PS5_CLASS, Projection, Roofline, Workload,

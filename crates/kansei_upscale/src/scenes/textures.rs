@@ -3,6 +3,7 @@
 //! renderer's business, as in a game, and the upscalers' mip bias matters: what aliases is what
 //! aliases in games, geometry edges and detail at the limit of the sampled mip.
 
+use crate::eval::{linear_to_srgb, srgb_to_linear};
 use bevy::{
     asset::RenderAssetUsages,
     image::{ImageAddressMode, ImageFilterMode, ImageSampler, ImageSamplerDescriptor},
@@ -122,8 +123,8 @@ fn splitmix64(x: u64) -> u64 {
 /// filtered, with every mip level down to 1x1.
 fn grey_image(size: u32, value: impl Fn(u32, u32) -> u8) -> Image {
     let size = size.max(1);
-    let mut level: Vec<f32> = (0..size * size)
-        .map(|i| srgb_to_linear(value(i % size, i / size)))
+    let mut level: Vec<f64> = (0..size * size)
+        .map(|i| srgb_to_linear(f64::from(value(i % size, i / size)) / 255.0))
         .collect();
     let mut side = size;
     let mut data = Vec::new();
@@ -172,23 +173,6 @@ fn grey_image(size: u32, value: impl Fn(u32, u32) -> u8) -> Image {
     image
 }
 
-fn srgb_to_linear(byte: u8) -> f32 {
-    let v = f32::from(byte) / 255.0;
-    if v <= 0.04045 {
-        v / 12.92
-    } else {
-        ((v + 0.055) / 1.055).powf(2.4)
-    }
-}
-
-fn linear_to_srgb(v: f32) -> f32 {
-    if v <= 0.003_130_8 {
-        v * 12.92
-    } else {
-        1.055 * v.powf(1.0 / 2.4) - 0.055
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,7 +197,8 @@ mod tests {
         let data = image.data.as_ref().expect("CPU data");
         assert_eq!(data.len(), 4 * (64 + 16 + 4 + 1));
         // Every 2x2 block of the level-1 source is half light, half dark.
-        let mid = 0.5 * (srgb_to_linear(LIGHT) + srgb_to_linear(DARK));
+        let linear = |byte: u8| srgb_to_linear(f64::from(byte) / 255.0);
+        let mid = 0.5 * (linear(LIGHT) + linear(DARK));
         let expected = (linear_to_srgb(mid) * 255.0).round() as u8;
         assert_eq!(data[4 * 64], expected);
         assert_eq!(data[data.len() - 4], expected);
