@@ -31,6 +31,8 @@ const RESAMPLE_DECAY: f32 = 0.35;
 // saturates at 255 / CONFIDENCE_STEPS = 31.875 frames' worth of centred samples.
 const CONFIDENCE_STEPS: f32 = 8.0;
 const CONFIDENCE_MAX: f32 = 31.875;
+// A static pixel's confidence counts up to 1 + STATIC_CONFIDENCE_GAIN times more at the cap.
+const STATIC_CONFIDENCE_GAIN: f32 = 3.0;
 // Colour stored in the history is clamped to [0, COLOR_MAX] before its perceptual encoding.
 const COLOR_MAX: f32 = 64.0;
 
@@ -114,19 +116,30 @@ fn sample_history(position: vec2<f32>) -> vec4<f32> {
 
 // The closest (largest reverse-Z) depth of the previous frame in the 3x3 render texels around
 // `texel`, which is clamped into the render rectangle.
-fn previous_depth(texel: vec2<i32>) -> f32 {
+// The closest and the farthest previous depth in the 3x3 render texels around `texel`, and 1.0
+// if every one of them was static in the previous frame (0.0 otherwise); see
+// temporal_depth_history.wgsl for the encoding.
+fn previous_depth(texel: vec2<i32>) -> vec3<f32> {
     let last = vec2<i32>(params.render_size) - vec2<i32>(1);
     let centre = clamp(texel, vec2<i32>(0), last);
     var closest = 0.0;
+    var farthest = 2.0;
+    var all_static = 1.0;
     for (var y = -1; y <= 1; y++) {
         for (var x = -1; x <= 1; x++) {
             let i = centre + vec2<i32>(x, y);
             if inside_render(i) {
-                closest = max(closest, textureLoad(depth_history, i, 0).x);
+                var stored = textureLoad(depth_history, i, 0).x;
+                if stored < 0.0 {
+                    all_static = 0.0;
+                    stored = -stored - 1.0;
+                }
+                closest = max(closest, stored);
+                farthest = min(farthest, stored);
             }
         }
     }
-    return closest;
+    return vec3<f32>(closest, farthest, all_static);
 }
 
 @compute @workgroup_size(8, 8, 1)
@@ -153,6 +166,7 @@ fn resolve(@builtin(global_invocation_id) id: vec3<u32>) {
     var highest = vec3<f32>(-1e30);
     var count = 0.0;
     var closest_depth = -1.0;
+    var farthest_depth = 2.0;
     var closest_texel = base;
     for (var k = 0; k < 9; k++) {
         let i = base + vec2<i32>(k % 3 - 1, k / 3 - 1);
@@ -174,6 +188,7 @@ fn resolve(@builtin(global_invocation_id) id: vec3<u32>) {
         // `gpu::with_depth_texture`): a vec4 from `texture_2d<f32>`, a splatted f32 from
         // `texture_depth_2d`.
         let depth = vec4<f32>(textureLoad(depth_texture, i, 0)).x;
+        farthest_depth = min(farthest_depth, depth);
         if depth > closest_depth {
             closest_depth = depth;
             closest_texel = i;
@@ -213,9 +228,19 @@ fn resolve(@builtin(global_invocation_id) id: vec3<u32>) {
     if params.reset == 0u && on_screen {
         // 3. Disocclusion: the closest depth around the previous position must agree with the
         // closest depth here, relative to the larger of the two.
-        let before = previous_depth(vec2<i32>(floor(previous_uv * render)));
+        // Where the pixel and the previous texels around it were all static, the closest depths
+        // may differ only because a sub-pixel wire was in one frame's samples and not the
+        // other's: there the history goes only if the farthest depths differ too (something
+        // that covered the whole neighbourhood is gone without motion vectors, a despawn).
+        let previous = previous_depth(vec2<i32>(floor(previous_uv * render)));
+        let before = previous.x;
         let difference = abs(closest_depth - before) / max(max(closest_depth, before), 1e-6);
-        if difference <= params.depth_threshold {
+        let far_difference = abs(farthest_depth - previous.y)
+            / max(max(farthest_depth, previous.y), 1e-6);
+        let speed = length(motion * display);
+        let unmoved = speed < params.static_motion && previous.z > 0.5;
+        if difference <= params.depth_threshold
+            || (unmoved && far_difference <= params.depth_threshold) {
             history = sample_history(previous_uv * display - 0.5);
         }
     }
@@ -235,14 +260,17 @@ fn resolve(@builtin(global_invocation_id) id: vec3<u32>) {
     }
     let rectified = clamped + stillness * (history.xyz - clamped);
 
-    // 5. Accumulation; static pixels drop the alpha_min floor and average up to the
-    // confidence cap.
+    // 5. Accumulation; static pixels drop the alpha_min floor and average longer.
     let confidence = history.w;
     var alpha = 1.0;
     var incoming = spread;
     if confidence > 0.0 {
+        // A converged static pixel averages over up to 4x the stored confidence (128 frames'
+        // worth), so samples that hit a sub-pixel wire in a few phases only move it a little.
+        let trusted = confidence
+            * (1.0 + STATIC_CONFIDENCE_GAIN * stillness * confidence / CONFIDENCE_MAX);
         alpha = max(
-            sample_weight / (confidence + sample_weight),
+            sample_weight / (trusted + sample_weight),
             params.alpha_min * sample_weight * (1.0 - stillness)
         );
         incoming = current;

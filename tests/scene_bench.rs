@@ -19,6 +19,7 @@ fn harness_scores_every_method_and_writes_crops() {
         display: [128, 72],
         frames: 20,
         settle_frames: 8,
+        flicker_frames: 12,
         scenes: vec![BenchScene::MovingObject, BenchScene::ThinGeometry],
         out: Some(out.path().to_owned()),
         ..BenchConfig::default()

@@ -31,6 +31,9 @@ pub struct BenchScenesArgs {
     /// Frames after the camera cut left out of the scores.
     #[arg(long, default_value_t = 8)]
     settle: u32,
+    /// The last frames flicker is measured over (the steady state).
+    #[arg(long, default_value_t = 32)]
+    flicker_frames: u32,
     /// Scenes to run (repeat, or separate with commas); default: all.
     #[arg(long = "scene", value_name = "SCENE", num_args = 1.., value_delimiter = ',')]
     scenes: Vec<String>,
@@ -66,6 +69,7 @@ pub fn run(args: &BenchScenesArgs) -> Result<(), String> {
         display: args.display,
         frames: args.frames,
         settle_frames: args.settle,
+        flicker_frames: args.flicker_frames,
         scenes,
         out: Some(args.out.clone()),
         ..BenchConfig::default()
@@ -127,6 +131,7 @@ pub fn report_json(report: &BenchReport) -> Value {
         "display": config.display,
         "frames": config.frames,
         "settle_frames": config.settle_frames,
+        "flicker_frames": config.flicker_frames,
         "ground_truth": format!(
             "{0}x{0} supersampled ({1} samples per pixel), box filter in linear light",
             config.supersample,
@@ -136,7 +141,7 @@ pub fn report_json(report: &BenchReport) -> Value {
             "psnr": "dB, RGB, mean over scored frames",
             "ssim": "BT.601 Y",
             "flip": "LDR-FLIP mean, 0 = identical",
-            "flicker": "8-bit luma levels, std over frames where the ground truth is static",
+            "flicker": "8-bit luma levels, per-pixel std over the last flicker_frames frames, where the ground truth is static",
             "ghosting": "8-bit levels: error towards the object's colour in its trail, 8 frames after it passed",
         },
         "seconds": report.seconds,
@@ -176,12 +181,14 @@ pub fn report_tables(report: &BenchReport) -> String {
     let config = &report.config;
     let _ = writeln!(
         out,
-        "scene bench on {}: {}x{} display, {} frames per scene (first {} not scored), {:.0} s",
+        "scene bench on {}: {}x{} display, {} frames per scene (first {} not scored, flicker over \
+         the last {}), {:.0} s",
         report.adapter,
         config.display[0],
         config.display[1],
         config.frames,
         config.settle_frames,
+        config.flicker_frames,
         report.seconds
     );
     let header = format!(

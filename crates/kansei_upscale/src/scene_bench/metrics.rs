@@ -5,8 +5,8 @@
 //! - **PSNR**: RGB, 8-bit peak, mean over the scored frames of each frame's PSNR.
 //! - **SSIM**: on BT.601 Y, the usual 11x11 Gaussian window ([`crate::eval::ssim`]).
 //! - **FLIP**: LDR-FLIP ([`crate::eval::flip_mean`]) at its default viewing conditions.
-//! - **Flicker**: over the pixels whose ground-truth luma does not change across the scored
-//!   frames (standard deviation at most [`STATIC_GROUND_TRUTH_STD`]), the mean of the method's
+//! - **Flicker**: over the pixels whose ground-truth luma does not change across the frames it
+//!   is measured on (the last 32 by default, the steady state) (standard deviation at most [`STATIC_GROUND_TRUTH_STD`]), the mean of the method's
 //!   per-pixel luma standard deviation over those frames, in 8-bit levels. A perfectly stable
 //!   method scores 0; Bevy's TAA at native resolution is the bar.
 //! - **Ghosting**: behind a moving object, the pixels it covered exactly [`GHOST_LAG`] frames

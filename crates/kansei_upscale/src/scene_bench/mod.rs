@@ -15,7 +15,8 @@
 //!
 //! The scores ([`metrics`]) skip the first [`BenchConfig::settle_frames`] frames after the cut,
 //! where every temporal method is still accumulating (the first frame's PSNR is reported
-//! separately). [`report::check_bars`] checks the bars on the means over scenes.
+//! separately); flicker is measured over the last [`BenchConfig::flicker_frames`], the steady
+//! state. [`report::check_bars`] checks the bars on the means over scenes.
 //!
 //! # Usage
 //!
@@ -74,6 +75,11 @@ pub struct BenchConfig {
     pub frames: u32,
     /// Frames after the cut left out of the scores. Default 8.
     pub settle_frames: u32,
+    /// The last frames flicker is measured over: the steady state, so that a method still
+    /// converging after the cut is not counted as flickering. At least 2 and at most
+    /// `frames - settle_frames`; default 32, one whole jitter cycle at 2x (`ceil(8 * 2^2)`
+    /// phases), so every method has seen every phase.
+    pub flicker_frames: u32,
     /// Frames rendered before the cut, so textures are uploaded and pipelines compiled.
     /// Default 12.
     pub warm_up_frames: u32,
@@ -95,6 +101,7 @@ impl Default for BenchConfig {
             display: [320, 180],
             frames: 64,
             settle_frames: 8,
+            flicker_frames: 32,
             warm_up_frames: 12,
             supersample: 4,
             scenes: BenchScene::ALL.to_vec(),
@@ -123,6 +130,13 @@ impl BenchConfig {
             return bad(format!(
                 "{} frames leave fewer than 2 after the {} settle frames",
                 self.frames, self.settle_frames
+            ));
+        }
+        if self.flicker_frames < 2 || self.flicker_frames > self.frames - self.settle_frames {
+            return bad(format!(
+                "flicker over {} frames: needs 2 to {} (frames - settle frames)",
+                self.flicker_frames,
+                self.frames - self.settle_frames
             ));
         }
         if self.scenes.is_empty() {
@@ -265,6 +279,7 @@ fn score_scene(
 ) -> Result<Vec<MethodResult>, BenchError> {
     let count = config.frames;
     let from = config.settle_frames as usize;
+    let flicker_from = (config.frames - config.flicker_frames) as usize;
     let truth = take_shot(&mut frames, Shot::GroundTruth, count)?;
     let low_res = take_shot(&mut frames, Shot::LowRes, count)?;
     let coverage = scene.has_mover().then(|| metrics::coverage(&truth));
@@ -283,7 +298,7 @@ fn score_scene(
         };
         let scores = metrics::frame_scores(&truth, &method_frames, from)?;
         let flicker = if scene.static_camera() {
-            metrics::flicker(&truth, &method_frames, from)
+            metrics::flicker(&truth, &method_frames, flicker_from)
         } else {
             None
         };
@@ -299,7 +314,7 @@ fn score_scene(
         });
         if config.out.is_some()
             && scene.static_camera()
-            && let Some(map) = metrics::flicker_image(&method_frames[from..])
+            && let Some(map) = metrics::flicker_image(&method_frames[flicker_from..])
         {
             flicker_maps.push((method.name(), map));
         }

@@ -5,7 +5,9 @@ use super::encoding::{
     decode_channel, decode_confidence, encode_channel, encode_confidence, rgb_to_ycocg,
     ycocg_to_rgb,
 };
-use super::params::{CONFIDENCE_MAX, RESAMPLE_DECAY, SAMPLE_SIGMA, TemporalParams};
+use super::params::{
+    CONFIDENCE_MAX, RESAMPLE_DECAY, SAMPLE_SIGMA, STATIC_CONFIDENCE_GAIN, TemporalParams,
+};
 use super::{TemporalError, check_covers};
 use crate::image::{ImageF32, Rgba};
 use crate::resample::keys_weight;
@@ -97,11 +99,14 @@ pub fn resolve_cpu(
             encoded.push(stored);
         }
     }
-    // The depth pass: this frame's depth over the render rectangle, the rest kept.
+    // The depth pass: this frame's depth over the render rectangle, each texel flagged moving
+    // or static, the rest kept.
     let [rw, rh] = params.render_size;
     let depth = ImageF32::from_fn(width, height, |x, y| {
         if x < rw && y < rh {
-            [load(frame.depth, x as i64, y as i64)[0], 0.0, 0.0, 0.0]
+            let depth = load(frame.depth, x as i64, y as i64)[0];
+            let motion = load(frame.motion, x as i64, y as i64);
+            [encode_depth(depth, motion, params), 0.0, 0.0, 0.0]
         } else {
             load(&history.depth, x as i64, y as i64)
         }
@@ -113,6 +118,19 @@ pub fn resolve_cpu(
             depth,
         },
     ))
+}
+
+/// A depth history texel (`temporal_depth_history.wgsl`): the depth of a texel that was static
+/// this frame (its motion under [`TemporalParams::static_motion`] display pixels), or
+/// `-(depth + 1)` for one that moved; reverse-Z depth is in `[0, 1]`, so the sign is free.
+fn encode_depth(depth: f32, motion: Rgba, params: &TemporalParams) -> f32 {
+    let [dw, dh] = params.display_size;
+    let speed = (motion[0] * dw as f32).hypot(motion[1] * dh as f32);
+    if speed >= params.static_motion {
+        -(depth + 1.0)
+    } else {
+        depth
+    }
 }
 
 /// The texel at `(x, y)`, which the caller has clamped into the image.
@@ -193,20 +211,29 @@ impl Resolver<'_> {
         [color[0], color[1], color[2], confidence]
     }
 
-    /// `previous_depth` of the shader.
-    fn previous_depth(&self, texel: [i64; 2]) -> f32 {
+    /// `previous_depth` of the shader: the closest and the farthest previous depth of the 3x3
+    /// and whether all of its texels were static (see [`encode_depth`]).
+    fn previous_depth(&self, texel: [i64; 2]) -> (f32, f32, bool) {
         let r = self.render_size();
         let centre = [texel[0].clamp(0, r[0] - 1), texel[1].clamp(0, r[1] - 1)];
         let mut closest = 0.0_f32;
+        let mut farthest = 2.0_f32;
+        let mut all_static = true;
         for y in -1..=1 {
             for x in -1..=1 {
                 let i = [centre[0] + x, centre[1] + y];
                 if self.inside_render(i) {
-                    closest = closest.max(load(&self.history.depth, i[0], i[1])[0]);
+                    let mut stored = load(&self.history.depth, i[0], i[1])[0];
+                    if stored < 0.0 {
+                        all_static = false;
+                        stored = -stored - 1.0;
+                    }
+                    closest = closest.max(stored);
+                    farthest = farthest.min(stored);
                 }
             }
         }
-        closest
+        (closest, farthest, all_static)
     }
 
     /// One invocation of `resolve`: the output texel and the history texel.
@@ -237,6 +264,7 @@ impl Resolver<'_> {
         let mut highest = [-1e30_f32; 3];
         let mut count = 0.0_f32;
         let mut closest_depth = -1.0_f32;
+        let mut farthest_depth = 2.0_f32;
         let mut closest_texel = base;
         for k in 0..9 {
             let i = [base[0] + k % 3 - 1, base[1] + k / 3 - 1];
@@ -261,6 +289,7 @@ impl Resolver<'_> {
             }
             count += 1.0;
             let depth = load(self.frame.depth, i[0], i[1])[0];
+            farthest_depth = farthest_depth.min(depth);
             if depth > closest_depth {
                 closest_depth = depth;
                 closest_texel = i;
@@ -300,12 +329,16 @@ impl Resolver<'_> {
         let on_screen = previous_uv.iter().all(|uv| (0.0..=1.0).contains(uv));
         if !p.reset && on_screen {
             // 3. Disocclusion.
-            let before = self.previous_depth([
+            let (before, before_far, all_static) = self.previous_depth([
                 (previous_uv[0] * render[0]).floor() as i64,
                 (previous_uv[1] * render[1]).floor() as i64,
             ]);
             let difference = (closest_depth - before).abs() / closest_depth.max(before).max(1e-6);
-            if difference <= p.depth_threshold {
+            let far_difference =
+                (farthest_depth - before_far).abs() / farthest_depth.max(before_far).max(1e-6);
+            let speed = (motion[0] * display[0]).hypot(motion[1] * display[1]);
+            let unmoved = speed < p.static_motion && all_static;
+            if difference <= p.depth_threshold || (unmoved && far_difference <= p.depth_threshold) {
                 history = self.sample_history([
                     previous_uv[0] * display[0] - 0.5,
                     previous_uv[1] * display[1] - 0.5,
@@ -336,7 +369,9 @@ impl Resolver<'_> {
         let mut alpha = 1.0;
         let mut incoming = spread;
         if confidence > 0.0 {
-            alpha = (sample_weight / (confidence + sample_weight))
+            let trusted = confidence
+                * (1.0 + STATIC_CONFIDENCE_GAIN * stillness * confidence / CONFIDENCE_MAX);
+            alpha = (sample_weight / (trusted + sample_weight))
                 .max(p.alpha_min * sample_weight * (1.0 - stillness));
             incoming = current;
         }

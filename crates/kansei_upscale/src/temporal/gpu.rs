@@ -83,7 +83,7 @@ fn resolve_bindings(format: wgpu::TextureFormat, depth: DepthInput) -> [BindingK
 }
 
 /// Bind group of `temporal_depth_history.wgsl`, in `@binding` order.
-fn depth_bindings(depth: DepthInput) -> [BindingKind; 3] {
+fn depth_bindings(depth: DepthInput) -> [BindingKind; 4] {
     [
         // @binding(0) var<uniform> params: DepthHistoryParams;
         BindingKind::Uniform,
@@ -94,6 +94,8 @@ fn depth_bindings(depth: DepthInput) -> [BindingKind; 3] {
             format: HISTORY_DEPTH_FORMAT,
             access: wgpu::StorageTextureAccess::WriteOnly,
         },
+        // @binding(3) var motion_texture: texture_2d<f32>;
+        BindingKind::Texture2d,
     ]
 }
 
@@ -226,6 +228,7 @@ impl GpuTemporalResolver {
                 uniform.as_entire_binding(),
                 view(inputs.depth),
                 view(inputs.depth_history),
+                view(inputs.motion),
             ],
         )?;
         let [dw, dh] = params.display_size;
@@ -328,7 +331,7 @@ mod tests {
     use super::*;
     use crate::temporal::params::{
         COLOR_MAX, CONFIDENCE_MAX, CONFIDENCE_STEPS, GpuTemporalParams, RESAMPLE_DECAY,
-        SAMPLE_SIGMA,
+        SAMPLE_SIGMA, STATIC_CONFIDENCE_GAIN,
     };
     use wgpu::naga;
 
@@ -400,15 +403,20 @@ mod tests {
                 std::mem::offset_of!(GpuTemporalParams, clip_gamma),
             ),
             ("reset", std::mem::offset_of!(GpuTemporalParams, reset)),
+            (
+                "static_motion",
+                std::mem::offset_of!(GpuTemporalParams, static_motion),
+            ),
         ];
         for ((name, offset), (field, wgsl_offset)) in expected.iter().zip(&fields) {
             assert_eq!((*name, *offset as u32), (field.as_str(), *wgsl_offset));
         }
-        // The depth pass reads the same buffer's first field.
+        // The depth pass binds the same buffer with the same struct.
         let module = validate(TEMPORAL_DEPTH_HISTORY_WGSL)?;
-        let (fields, _) =
+        let (depth_fields, depth_span) =
             crate::gpu::wgsl_struct_layout(&module, "DepthHistoryParams").ok_or("no struct")?;
-        assert_eq!(fields, [("render_size".to_owned(), 0)]);
+        assert_eq!(depth_fields, fields);
+        assert_eq!(depth_span, span);
         Ok(())
     }
 
@@ -420,6 +428,7 @@ mod tests {
             format!("const CONFIDENCE_STEPS: f32 = {CONFIDENCE_STEPS:?};"),
             format!("const CONFIDENCE_MAX: f32 = {CONFIDENCE_MAX:?};"),
             format!("const COLOR_MAX: f32 = {COLOR_MAX:?};"),
+            format!("const STATIC_CONFIDENCE_GAIN: f32 = {STATIC_CONFIDENCE_GAIN:?};"),
         ] {
             assert!(
                 TEMPORAL_RESOLVE_WGSL.contains(&constant),
