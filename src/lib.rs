@@ -9,7 +9,7 @@
 //! |---|---|---|
 //! | [`nn`] | `kansei_nn` | model files: safetensors weights with RON model cards, validated loading, atomic saving, training helpers |
 //! | [`upscale`] | `kansei_upscale` | upscaling in WGSL compute: the GPU harness, the classical resamplers, the networks, and the [`KanseiUpscale`](upscale::KanseiUpscale) camera component (temporal reconstruction, spatial EASU + RCAS fallback; plugin [`KanseiUpscalePlugin`](upscale::KanseiUpscalePlugin)), the test scenes and the quality harness (feature `scenes`) |
-//! | [`player`] | `kansei_player` | the player model fed by gameplay telemetry (not built yet) |
+//! | [`player`] | `kansei_player` | the player model: validated encounter telemetry, consent flags, profiles saved atomically as versioned RON (skill estimation not built yet) |
 //! | [`difficulty`] | `kansei_difficulty` | adaptive difficulty in the flow channel (not built yet) |
 //! | [`recommend`] | `kansei_recommend` | on-device recommendations (not built yet) |
 //! | [`npc`] | `kansei_npc` | NPC decision making, perception, steering (not built yet) |

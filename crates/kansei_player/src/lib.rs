@@ -1,5 +1,51 @@
-//! The player model: skill, engagement and preferences estimated on the device from gameplay
-//! telemetry, shared by Kansei's adaptive difficulty and recommendation plugins.
+//! The player model: what Kansei knows about each local player, kept on the device and shared by
+//! the adaptive difficulty, recommendation and NPC plugins.
 //!
-//! Not built yet: this crate is reserved in the workspace so that the facade and the plugin
-//! group have a stable place for it.
+//! - [`EncounterOutcome`]: what a game reports after each encounter; [`EncounterOutcome::validate`]
+//!   refuses NaN, negative and absurd values.
+//! - [`PlayerProfile`]: one player's recent outcomes (a ring buffer, [`DEFAULT_HISTORY_CAPACITY`]),
+//!   consent flags ([`Consent`]: adaptive difficulty and personalisation, both switchable at any
+//!   time), the skill estimate with its uncertainty, and the count of refused telemetry.
+//! - [`ProfileStore`]: profiles as versioned RON files in a folder the game chooses, written
+//!   atomically; an unreadable or newer file is set aside and reported, never silently dropped.
+//!
+//! Nothing here leaves the device: the store writes only to the folder it is given.
+//!
+//! # Usage
+//!
+//! ```no_run
+//! use kansei_player::{EncounterOutcome, ProfileStore};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = ProfileStore::open("saves/players")?;
+//! let loaded = store.load("player-1")?;
+//! if let Some(issue) = &loaded.issue {
+//!     eprintln!("profile reset ({}); old file kept at {}", issue.reason, issue.backup.display());
+//! }
+//! let mut profile = loaded.profile;
+//! profile.record(EncounterOutcome {
+//!     difficulty: 0.6,
+//!     success: true,
+//!     seconds: 95.0,
+//!     damage_taken: 40.0,
+//!     retries: 1,
+//!     quit: false,
+//! })?;
+//! store.save(&profile)?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Not built yet: the skill estimator that updates [`SkillEstimate`] per encounter, and the Bevy
+//! side (issue 5).
+
+mod outcome;
+mod profile;
+mod store;
+
+pub use outcome::{EncounterOutcome, MAX_DAMAGE, MAX_RETRIES, MAX_SECONDS, TelemetryError};
+pub use profile::{
+    Consent, DEFAULT_HISTORY_CAPACITY, PROFILE_VERSION, PlayerProfile, RejectedTelemetry,
+    SkillEstimate,
+};
+pub use store::{LoadIssue, Loaded, MAX_PLAYER_ID_LEN, ProfileStore, StoreError};
