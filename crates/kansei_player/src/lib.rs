@@ -6,6 +6,9 @@
 //! - [`PlayerProfile`]: one player's recent outcomes (a ring buffer, [`DEFAULT_HISTORY_CAPACITY`]),
 //!   consent flags ([`Consent`]: adaptive difficulty and personalisation, both switchable at any
 //!   time), the skill estimate with its uncertainty, and the count of refused telemetry.
+//! - [`skill`]: the skill estimate, a Gaussian belief on a one-parameter logistic model
+//!   updated after every encounter ([`PlayerProfile::record`] does it), with calibrated
+//!   success predictions and the difficulty that hits a target success rate.
 //! - [`ProfileStore`]: profiles as versioned RON files in a folder the game chooses, written
 //!   atomically; an unreadable or newer file is set aside and reported, never silently dropped.
 //!
@@ -36,11 +39,11 @@
 //! # }
 //! ```
 //!
-//! Not built yet: the skill estimator that updates [`SkillEstimate`] per encounter, and the Bevy
-//! side (issue 5).
+//! Not built yet: the flow controller, pacing director and Bevy side that use it (issue 5).
 
 mod outcome;
 mod profile;
+pub mod skill;
 mod store;
 
 pub use outcome::{EncounterOutcome, MAX_DAMAGE, MAX_RETRIES, MAX_SECONDS, TelemetryError};

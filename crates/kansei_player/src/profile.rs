@@ -34,7 +34,7 @@ impl Default for Consent {
 }
 
 /// The player's skill on the difficulty scale `[0, 1]` and its uncertainty (one standard
-/// deviation), as the skill estimator last left it. A fresh profile knows nothing: the middle
+/// deviation), updated after every recorded encounter (see [`crate::skill`]). A fresh profile knows nothing: the middle
 /// of the scale, with an uncertainty covering all of it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SkillEstimate {
@@ -104,8 +104,9 @@ impl PlayerProfile {
         }
     }
 
-    /// Adds `outcome` to the history after checking it; a refused outcome is counted in
-    /// [`rejected`](Self::rejected) and returned as the error, and the history is unchanged.
+    /// Adds `outcome` to the history after checking it and updates the skill estimate (a quit
+    /// counts as a failure); a refused outcome is counted in [`rejected`](Self::rejected) and
+    /// returned as the error, and nothing else changes.
     pub fn record(&mut self, outcome: EncounterOutcome) -> Result<(), TelemetryError> {
         if let Err(error) = outcome.validate() {
             match error {
@@ -115,6 +116,10 @@ impl PlayerProfile {
             }
             return Err(error);
         }
+        self.skill = self.skill.updated(
+            f64::from(outcome.difficulty),
+            outcome.success && !outcome.quit,
+        );
         if self.outcomes.len() == self.capacity {
             self.outcomes.pop_front();
         }
