@@ -22,15 +22,7 @@ mod capture;
 
 use std::f32::consts::{FRAC_PI_4, TAU};
 
-use bevy::{
-    core_pipeline::prepass::{DepthPrepass, MotionVectorPrepass},
-    light::CascadeShadowConfigBuilder,
-    prelude::*,
-    render::{
-        camera::{MipBias, TemporalJitter},
-        view::Msaa,
-    },
-};
+use bevy::{light::CascadeShadowConfigBuilder, prelude::*};
 use bevy_kansei::{
     KanseiPlugins,
     upscale::{KanseiUpscale, UpscaleMode},
@@ -206,15 +198,7 @@ fn toggle_upscale(
     for (camera, upscaled) in &cameras {
         let mut camera = commands.entity(camera);
         if upscaled {
-            camera
-                .remove::<(
-                    KanseiUpscale,
-                    DepthPrepass,
-                    MotionVectorPrepass,
-                    TemporalJitter,
-                    MipBias,
-                )>()
-                .insert(Msaa::default());
+            KanseiUpscale::remove_from(&mut camera);
             info!("upscaler off: native rendering");
         } else {
             // Adding the component switches MSAA off again.

@@ -49,11 +49,7 @@ use bevy::{
     core_pipeline::prepass::{DepthPrepass, MotionVectorPrepass},
     diagnostic::{DiagnosticPath, DiagnosticsStore, FrameTimeDiagnosticsPlugin},
     prelude::*,
-    render::{
-        camera::{MipBias, TemporalJitter},
-        diagnostic::RenderDiagnosticsPlugin,
-        view::Msaa,
-    },
+    render::{diagnostic::RenderDiagnosticsPlugin, view::Msaa},
     window::PrimaryWindow,
 };
 use bevy_kansei::{
@@ -351,15 +347,7 @@ fn handle_keys(
             // Native rendering as a game without Kansei gets it: no upscaler, no prepasses, no
             // jitter, no mip bias (the plugin no longer resets them once the component is
             // gone), and Bevy's default anti-aliasing.
-            camera
-                .remove::<(
-                    KanseiUpscale,
-                    DepthPrepass,
-                    MotionVectorPrepass,
-                    TemporalJitter,
-                    MipBias,
-                )>()
-                .insert(Msaa::default());
+            KanseiUpscale::remove_from(&mut camera);
         }
     }
     if changed {

@@ -5,6 +5,7 @@ use bevy::core_pipeline::prepass::{DepthPrepass, MotionVectorPrepass};
 use bevy::ecs::component::Component;
 use bevy::ecs::lifecycle::HookContext;
 use bevy::ecs::reflect::ReflectComponent;
+use bevy::ecs::system::EntityCommands;
 use bevy::ecs::world::DeferredWorld;
 use bevy::reflect::{Reflect, std_traits::ReflectDefault};
 use bevy::render::camera::{MipBias, TemporalJitter};
@@ -134,6 +135,22 @@ impl KanseiUpscale {
     /// The default of [`KanseiUpscale::sharpness`].
     pub const DEFAULT_SHARPNESS: f32 = 0.5;
 
+    /// Switches upscaling off on `camera`: removes the component and what it brought for the
+    /// upscaler alone (the depth and motion-vector prepasses, [`TemporalJitter`], [`MipBias`];
+    /// the plugin stops resetting jitter and mip bias once the component is gone) and restores
+    /// Bevy's default MSAA. [`Hdr`] stays: the rest of the camera's pipeline may rely on it.
+    pub fn remove_from(camera: &mut EntityCommands) {
+        camera
+            .remove::<(
+                Self,
+                DepthPrepass,
+                MotionVectorPrepass,
+                TemporalJitter,
+                MipBias,
+            )>()
+            .insert(Msaa::default());
+    }
+
     /// [`KanseiUpscale::sharpness`] clamped to `[0, 1]`; NaN counts as 0 (off).
     pub fn clamped_sharpness(&self) -> f32 {
         if self.sharpness.is_nan() {
@@ -159,6 +176,25 @@ impl KanseiUpscale {
 mod tests {
     use super::*;
     use crate::spatial::{RCAS_MAX_AMOUNT, rcas_amount};
+
+    #[test]
+    fn removing_takes_what_the_component_brought_and_restores_msaa() {
+        use bevy::camera::Camera3d;
+        use bevy::ecs::world::World;
+
+        let mut world = World::new();
+        let camera = world
+            .spawn((Camera3d::default(), KanseiUpscale::default()))
+            .id();
+        KanseiUpscale::remove_from(&mut world.commands().entity(camera));
+        world.flush();
+        let entity = world.entity(camera);
+        assert!(!entity.contains::<KanseiUpscale>());
+        assert!(!entity.contains::<DepthPrepass>() && !entity.contains::<MotionVectorPrepass>());
+        assert!(!entity.contains::<TemporalJitter>() && !entity.contains::<MipBias>());
+        assert!(entity.contains::<Hdr>());
+        assert_eq!(entity.get::<Msaa>(), Some(&Msaa::default()));
+    }
 
     #[test]
     fn adding_the_component_switches_msaa_off_after_camera3d_asked_for_4x() {
