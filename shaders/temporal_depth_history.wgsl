@@ -13,20 +13,10 @@
 // pixel, in some frames' samples and not others, would otherwise make the closest depth jump
 // and the history be dropped every few frames.
 
-// `TemporalParams` of temporal_resolve.wgsl; bound to the same buffer.
-struct DepthHistoryParams {
-    render_size: vec2<u32>,
-    display_size: vec2<u32>,
-    jitter: vec2<f32>,
-    alpha_min: f32,
-    depth_threshold: f32,
-    clip_gamma: f32,
-    reset: u32,
-    static_motion: f32,
-    _pad0: u32,
-}
+// Prepended at build time: shaders/common/temporal_params.wgsl (`TemporalParams`, the same
+// buffer the resolve binds).
 
-@group(0) @binding(0) var<uniform> params: DepthHistoryParams;
+@group(0) @binding(0) var<uniform> params: TemporalParams;
 @group(0) @binding(1) var depth_texture: texture_2d<f32>;
 @group(0) @binding(2) var depth_history: texture_storage_2d<r32float, write>;
 @group(0) @binding(3) var motion_texture: texture_2d<f32>;

@@ -4,24 +4,9 @@
 // the two agree to float rounding; every filter uses `textureLoad`, never a hardware sampler,
 // because samplers round their weights to a few bits.
 //
-// Prepended at build time: shaders/common/sampling.wgsl (keys_weight, the Catmull-Rom kernel:
-// Keys with a = -0.5).
+// Prepended at build time: shaders/common/temporal_params.wgsl (`TemporalParams`) and
+// shaders/common/sampling.wgsl (keys_weight, the Catmull-Rom kernel: Keys with a = -0.5).
 
-// Mirrors `GpuTemporalParams` in crates/kansei_upscale/src/temporal/params.rs (48 bytes).
-struct TemporalParams {
-    render_size: vec2<u32>,
-    display_size: vec2<u32>,
-    // Render texel i was sampled at scene position i + 0.5 + jitter (render pixels).
-    jitter: vec2<f32>,
-    alpha_min: f32,
-    depth_threshold: f32,
-    clip_gamma: f32,
-    // 1: ignore the history (camera cut, resize, first frame).
-    reset: u32,
-    // Display pixels per frame below which a pixel counts as static (0: none does).
-    static_motion: f32,
-    _pad0: u32,
-}
 
 // Gaussian standard deviation of a current-frame sample's weight, in display pixels.
 const SAMPLE_SIGMA: f32 = 0.35;

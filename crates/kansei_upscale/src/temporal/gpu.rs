@@ -13,14 +13,31 @@ use crate::gpu::{
 };
 use crate::image::ImageF32;
 
-/// The resolve shader, embedded at compile time (with `shaders/common/sampling.wgsl` first).
-pub const TEMPORAL_RESOLVE_WGSL: &str = crate::gpu::shader_with_common!("temporal_resolve.wgsl");
+/// `TemporalParams`, the uniform block of both temporal shaders, prepended to each.
+macro_rules! with_temporal_params {
+    ($shader:expr) => {
+        concat!(
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shaders/common/temporal_params.wgsl"
+            )),
+            "\n",
+            $shader
+        )
+    };
+}
 
-/// The depth-history shader, embedded at compile time.
-pub const TEMPORAL_DEPTH_HISTORY_WGSL: &str = include_str!(concat!(
+/// The resolve shader, embedded at compile time (with `shaders/common/temporal_params.wgsl`
+/// and `shaders/common/sampling.wgsl` first).
+pub const TEMPORAL_RESOLVE_WGSL: &str =
+    with_temporal_params!(crate::gpu::shader_with_common!("temporal_resolve.wgsl"));
+
+/// The depth-history shader, embedded at compile time (with
+/// `shaders/common/temporal_params.wgsl` first).
+pub const TEMPORAL_DEPTH_HISTORY_WGSL: &str = with_temporal_params!(include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../shaders/temporal_depth_history.wgsl"
-));
+)));
 
 const LABEL: &str = "kansei:temporal";
 const RESOLVE_LABEL: &str = "kansei:temporal:resolve";
@@ -85,7 +102,7 @@ fn resolve_bindings(format: wgpu::TextureFormat, depth: DepthInput) -> [BindingK
 /// Bind group of `temporal_depth_history.wgsl`, in `@binding` order.
 fn depth_bindings(depth: DepthInput) -> [BindingKind; 4] {
     [
-        // @binding(0) var<uniform> params: DepthHistoryParams;
+        // @binding(0) var<uniform> params: TemporalParams;
         BindingKind::Uniform,
         // @binding(1) var depth_texture: texture_2d<f32>; (or texture_depth_2d)
         depth.binding(),
@@ -414,7 +431,7 @@ mod tests {
         // The depth pass binds the same buffer with the same struct.
         let module = validate(TEMPORAL_DEPTH_HISTORY_WGSL)?;
         let (depth_fields, depth_span) =
-            crate::gpu::wgsl_struct_layout(&module, "DepthHistoryParams").ok_or("no struct")?;
+            crate::gpu::wgsl_struct_layout(&module, "TemporalParams").ok_or("no struct")?;
         assert_eq!(depth_fields, fields);
         assert_eq!(depth_span, span);
         Ok(())

@@ -117,7 +117,7 @@ impl TemporalParams {
     }
 }
 
-/// Uniform block of `temporal_resolve.wgsl`. Mirrors, field for field:
+/// Uniform block of the temporal shaders. Mirrors, field for field:
 ///
 /// ```wgsl
 /// struct TemporalParams {
@@ -133,7 +133,8 @@ impl TemporalParams {
 /// }
 /// ```
 ///
-/// `temporal_depth_history.wgsl` binds the same buffer and reads only `render_size`.
+/// (`shaders/common/temporal_params.wgsl`, prepended to both temporal shaders, which bind the
+/// same buffer).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
 pub struct GpuTemporalParams {
