@@ -246,6 +246,28 @@ impl Method {
         }
     }
 
+    /// [`run_cpu`](Self::run_cpu) on each of `inputs`, loading a neural method's network once
+    /// rather than per image (for frame sequences).
+    pub fn run_cpu_all(
+        self,
+        inputs: &[ImageF32],
+        scale: Scale,
+    ) -> Result<Vec<ImageF32>, EvalError> {
+        match self.engine() {
+            Engine::Neural(profile) => {
+                let net = Self::load_net(profile, scale)?;
+                inputs
+                    .iter()
+                    .map(|input| Ok(net.upscale_rgb(input)?))
+                    .collect()
+            }
+            Engine::Resample(_) | Engine::Spatial { .. } => inputs
+                .iter()
+                .map(|input| self.run_cpu(input, scale))
+                .collect(),
+        }
+    }
+
     /// Builds this method's GPU pipelines on `ctx` for upscaling by `scale`. Slow (pipeline
     /// compilation): build once and reuse the [`GpuMethod`].
     pub fn gpu(self, ctx: &GpuContext, scale: Scale) -> Result<GpuMethod, EvalError> {
@@ -508,6 +530,31 @@ impl GpuMethod {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn run_cpu_all_matches_run_cpu_image_by_image() -> Result<(), EvalError> {
+        let frames: Vec<ImageF32> = (0..3)
+            .map(|k| {
+                ImageF32::from_fn(13, 9, |x, y| {
+                    let v = ((x * 7 + y * 3 + k * 5) % 11) as f32 / 10.0;
+                    [v, 1.0 - v, 0.5 * v, 1.0]
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        for method in [Method::Bilinear, Method::Fast] {
+            let all = method.run_cpu_all(&frames, Scale::X2)?;
+            assert_eq!(all.len(), frames.len());
+            for (frame, batched) in frames.iter().zip(&all) {
+                assert_eq!(
+                    &method.run_cpu(frame, Scale::X2)?,
+                    batched,
+                    "{}",
+                    method.name()
+                );
+            }
+        }
+        Ok(())
+    }
 
     #[test]
     fn names_round_trip_and_are_listed() {

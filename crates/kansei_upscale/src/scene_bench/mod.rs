@@ -292,9 +292,9 @@ fn score_scene(
             BenchMethod::Kansei(_) | BenchMethod::TaaNative => {
                 take_shot(&mut frames, method.shot(), count)?
             }
-            BenchMethod::Bilinear => upscale_all(&low_res, Method::Bilinear)?,
-            BenchMethod::SpatialFast => upscale_all(&low_res, Method::Fast)?,
-            BenchMethod::SpatialBalanced => upscale_all(&low_res, Method::Balanced)?,
+            BenchMethod::Bilinear => Method::Bilinear.run_cpu_all(&low_res, Scale::X2)?,
+            BenchMethod::SpatialFast => Method::Fast.run_cpu_all(&low_res, Scale::X2)?,
+            BenchMethod::SpatialBalanced => Method::Balanced.run_cpu_all(&low_res, Scale::X2)?,
         };
         let scores = metrics::frame_scores(&truth, &method_frames, from)?;
         let flicker = if scene.static_camera() {
@@ -332,13 +332,6 @@ fn score_scene(
         }
     }
     Ok(results)
-}
-
-fn upscale_all(low_res: &[ImageF32], method: Method) -> Result<Vec<ImageF32>, BenchError> {
-    low_res
-        .iter()
-        .map(|frame| method.run_cpu(frame, Scale::X2).map_err(BenchError::from))
-        .collect()
 }
 
 fn write_images(
