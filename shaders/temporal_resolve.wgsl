@@ -231,19 +231,18 @@ fn resolve(@builtin(global_invocation_id) id: vec3<u32>) {
     }
 
     // 4. Rectification: clamp the history into the neighbourhood's variance box in YCoCg,
-    // intersected with its min/max box, except as far as the pixel is static: there the
-    // history is kept, so sub-pixel detail this frame's samples missed does not flicker away.
+    // intersected with its min/max box. Static pixels are clamped too: a moving shadow or
+    // light on a static surface changes its colour without any motion vector.
     let mean = moment1 / count;
     let deviation = sqrt(max(moment2 / count - mean * mean, vec3<f32>(0.0)));
     let low = max(mean - params.clip_gamma * deviation, lowest);
     let high = min(mean + params.clip_gamma * deviation, highest);
-    let clamped = ycocg_to_rgb(clamp(rgb_to_ycocg(history.xyz), low, high));
+    let rectified = ycocg_to_rgb(clamp(rgb_to_ycocg(history.xyz), low, high));
     var stillness = 0.0;
     if params.static_motion > 0.0 {
         let speed = length(motion * display);
         stillness = clamp(1.0 - speed / params.static_motion, 0.0, 1.0);
     }
-    let rectified = clamped + stillness * (history.xyz - clamped);
 
     // 5. Accumulation; static pixels drop the alpha_min floor and average longer.
     let confidence = history.w;

@@ -346,7 +346,7 @@ impl Resolver<'_> {
             }
         }
 
-        // 4. Rectification, relaxed as far as the pixel is static.
+        // 4. Rectification (static pixels too).
         let mut target = rgb_to_ycocg([history[0], history[1], history[2]]);
         for c in 0..3 {
             let mean = moment1[c] / count;
@@ -356,13 +356,12 @@ impl Resolver<'_> {
             // WGSL `clamp(e, low, high)` is `min(max(e, low), high)`.
             target[c] = target[c].max(low).min(high);
         }
-        let clamped = ycocg_to_rgb(target);
+        let rectified = ycocg_to_rgb(target);
         let mut stillness = 0.0;
         if p.static_motion > 0.0 {
             let speed = (motion[0] * display[0]).hypot(motion[1] * display[1]);
             stillness = (1.0 - speed / p.static_motion).clamp(0.0, 1.0);
         }
-        let rectified = [0, 1, 2].map(|c| clamped[c] + stillness * (history[c] - clamped[c]));
 
         // 5. Accumulation.
         let confidence = history[3];

@@ -60,16 +60,12 @@
 //!    history is rejected only if the *farthest* depths of the two 3x3s differ as well, which is
 //!    what an object that covered the neighbourhood and vanished without motion vectors (a
 //!    despawn) leaves. Without this the thin-geometry scene of `kansei upscale bench-scenes`
-//!    lost its history every few frames at 2x (24.96 dB, flicker 4.6 levels; with it 34.5 dB,
-//!    0.44 levels).
+//!    lost its history every few frames at 2x (flicker 4.6 levels; with it 0.48).
 //! 4. **Rectification.** The history is clamped, in `YCoCg`, into the 3x3's box
-//!    `mean ± clip_gamma * deviation`, intersected with its min/max box; then blended back
-//!    towards the unclamped history by the pixel's stillness,
-//!    `clamp(1 - speed / static_motion, 0, 1)` with `speed` the dilated motion in display
-//!    pixels per frame ([`TemporalParams::static_motion`]). A render pixel at 2x is two display
-//!    pixels wide, so a wire thinner than one is missed by most frames' 3x3 samples; clamping
-//!    would erase it from the history in every such frame and it would flicker (measured by
-//!    `kansei upscale bench-scenes`). Disocclusion (step 3) still rejects what moved away.
+//!    `mean ± clip_gamma * deviation`, intersected with its min/max box. Static pixels too:
+//!    keeping their history unclamped held sub-pixel wires at 2x (34.5 dB on the thin-geometry
+//!    scene of `kansei upscale bench-scenes` against 24.6 clamped) but made moving shadows on a
+//!    static floor smear in the showcase, which the bench scenes (no shadows) did not show.
 //! 5. **Accumulation.** With `n` the history's confidence (0 when rejected or on `reset`), a
 //!    pixel with `n = 0` shows `spread`. Otherwise
 //!    `alpha = max(w / (n' + w), alpha_min * w * (1 - stillness))` with

@@ -58,13 +58,12 @@ pub struct TemporalParams {
     /// 3x3 neighbourhood (`YCoCg`). Positive; the default value is 1.25.
     pub clip_gamma: f32,
     /// Speed (display pixels per frame, of the pixel's dilated motion vector) below which a
-    /// pixel counts as static. A static pixel keeps its history unclamped and averages up to
-    /// the confidence cap without the `alpha_min` floor, so sub-pixel detail that some frames'
-    /// samples miss (a wire, a fence post) neither flickers nor vanishes; between 0 and this
-    /// speed both fade in linearly. The cost: lighting that changes on a static surface
-    /// follows with the history's lag (up to about 128 frames, see [`STATIC_CONFIDENCE_GAIN`])
-    /// instead of at once. Non-negative, 0
-    /// turns it off; the default value is 0.05.
+    /// pixel counts as static, its `stillness` fading in linearly between this speed and 0. A
+    /// static pixel averages up to [`STATIC_CONFIDENCE_GAIN`] times longer without the
+    /// `alpha_min` floor, and where its previous neighbourhood was static too the disocclusion
+    /// test needs the farthest depths to change as well (see the module docs). It is still
+    /// clamped: a moving shadow changes a static surface without any motion vector.
+    /// Non-negative, 0 turns it off; the default value is 0.05.
     pub static_motion: f32,
 }
 
