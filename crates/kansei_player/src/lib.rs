@@ -6,9 +6,10 @@
 //! - [`PlayerProfile`]: one player's recent outcomes (a ring buffer, [`DEFAULT_HISTORY_CAPACITY`]),
 //!   consent flags ([`Consent`]: adaptive difficulty and personalisation, both switchable at any
 //!   time), the skill estimate with its uncertainty, and the count of refused telemetry.
-//! - [`skill`]: the skill estimate, a Gaussian belief on a one-parameter logistic model
-//!   updated after every encounter ([`PlayerProfile::record`] does it), with calibrated
-//!   success predictions and the difficulty that hits a target success rate.
+//! - [`skill`]: the skill estimate, a Gaussian belief over skill and its trend on a
+//!   one-parameter logistic model, updated after every encounter ([`PlayerProfile::record`]
+//!   does it) from the success and the optional graded performance, with change detection,
+//!   calibrated success predictions and the difficulty that hits a target success rate.
 //! - [`ProfileStore`]: profiles as versioned RON files in a folder the game chooses, written
 //!   atomically; an unreadable or newer file is set aside and reported, never silently dropped.
 //!
@@ -33,13 +34,14 @@
 //!     damage_taken: 40.0,
 //!     retries: 1,
 //!     quit: false,
+//!     performance: Some(0.6),
 //! })?;
 //! store.save(&profile)?;
 //! # Ok(())
 //! # }
 //! ```
 //!
-//! Not built yet: the flow controller, pacing director and Bevy side that use it (issue 5).
+//! The adaptive difficulty (`kansei_difficulty`) reads and updates it.
 
 mod outcome;
 mod profile;

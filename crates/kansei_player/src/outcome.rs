@@ -10,8 +10,9 @@ pub const MAX_DAMAGE: f32 = 1.0e9;
 /// Most retries accepted for one encounter.
 pub const MAX_RETRIES: u32 = 10_000;
 
-/// One finished encounter, as the game reports it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One finished encounter, as the game reports it. [`Default`] is a zero-second win at
+/// difficulty 0 with no damage: a base for struct-update syntax.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EncounterOutcome {
     /// The difficulty it was played at, in `[0, 1]` (the difficulty controller's scale).
     pub difficulty: f32,
@@ -25,6 +26,12 @@ pub struct EncounterOutcome {
     pub retries: u32,
     /// Whether the player quit the encounter (or the game) instead of finishing it.
     pub quit: bool,
+    /// Optional graded result in `[0, 1]`, 1 for a flawless run, whose average over many plays
+    /// at one difficulty tracks the success rate there: for a fight, the share of health left,
+    /// rescaled by the game. A much sharper signal of skill than won-or-lost (see
+    /// [`crate::skill`]); `None` when the game has none.
+    #[serde(default)]
+    pub performance: Option<f32>,
 }
 
 /// Why an outcome was refused. Each refusal is counted in the profile
@@ -57,6 +64,9 @@ impl EncounterOutcome {
         check("difficulty", self.difficulty, 1.0)?;
         check("seconds", self.seconds, MAX_SECONDS)?;
         check("damage_taken", self.damage_taken, MAX_DAMAGE)?;
+        if let Some(performance) = self.performance {
+            check("performance", performance, 1.0)?;
+        }
         if self.retries > MAX_RETRIES {
             return Err(TelemetryError::Absurd { field: "retries" });
         }
@@ -88,6 +98,7 @@ mod tests {
             damage_taken: 10.0,
             retries: 0,
             quit: false,
+            performance: Some(0.8),
         }
     }
 
@@ -95,7 +106,13 @@ mod tests {
     fn plausible_outcomes_pass_and_bad_ones_name_their_field() {
         assert_eq!(win().validate(), Ok(()));
         type Spoil = fn(&mut EncounterOutcome);
-        let cases: [(Spoil, TelemetryError); 6] = [
+        let cases: [(Spoil, TelemetryError); 7] = [
+            (
+                |o| o.performance = Some(1.2),
+                TelemetryError::Absurd {
+                    field: "performance",
+                },
+            ),
             (
                 |o| o.seconds = f32::NAN,
                 TelemetryError::NotFinite { field: "seconds" },

@@ -4,6 +4,7 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
+use crate::skill::SkillModel;
 use crate::{EncounterOutcome, TelemetryError};
 
 /// The profile format this build writes and reads; a file with a larger version was written
@@ -33,15 +34,32 @@ impl Default for Consent {
     }
 }
 
-/// The player's skill on the difficulty scale `[0, 1]` and its uncertainty (one standard
-/// deviation), updated after every recorded encounter (see [`crate::skill`]). A fresh profile knows nothing: the middle
-/// of the scale, with an uncertainty covering all of it.
+/// The player's skill on the difficulty scale `[0, 1]`, its trend per encounter, and their
+/// uncertainty, updated after every recorded encounter (see [`crate::skill`]). A fresh profile
+/// knows nothing: the middle of the scale, with an uncertainty covering all of it, and no trend.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SkillEstimate {
     /// Estimated skill, `[0, 1]`.
     pub mean: f64,
     /// One standard deviation of the estimate.
     pub std: f64,
+    /// Estimated change of the skill per encounter (learning is positive, tiring negative).
+    #[serde(default)]
+    pub trend: f64,
+    /// One standard deviation of the trend.
+    #[serde(default = "default_trend_std")]
+    pub trend_std: f64,
+    /// Covariance of skill and trend.
+    #[serde(default)]
+    pub covariance: f64,
+    /// How surprising the last encounter was, in standard deviations (signed); two surprises
+    /// in a row in the same direction mean the player changed.
+    #[serde(default)]
+    pub surprise: f64,
+}
+
+fn default_trend_std() -> f64 {
+    0.004
 }
 
 impl Default for SkillEstimate {
@@ -49,6 +67,10 @@ impl Default for SkillEstimate {
         Self {
             mean: 0.5,
             std: 0.35,
+            trend: 0.0,
+            trend_std: default_trend_std(),
+            covariance: 0.0,
+            surprise: 0.0,
         }
     }
 }
@@ -82,6 +104,10 @@ pub struct PlayerProfile {
     pub consent: Consent,
     /// The current skill estimate.
     pub skill: SkillEstimate,
+    /// The model the estimate is updated with (the game's calibration of its difficulty
+    /// scale; [`SkillModel::default`] unless the game sets one).
+    #[serde(default)]
+    pub skill_model: SkillModel,
     /// Recent encounter outcomes, oldest first, at most `capacity`.
     outcomes: VecDeque<EncounterOutcome>,
     /// How many outcomes are kept.
@@ -98,6 +124,7 @@ impl PlayerProfile {
             player_id: player_id.into(),
             consent: Consent::default(),
             skill: SkillEstimate::default(),
+            skill_model: SkillModel::default(),
             outcomes: VecDeque::new(),
             capacity: DEFAULT_HISTORY_CAPACITY,
             rejected: RejectedTelemetry::default(),
@@ -116,10 +143,7 @@ impl PlayerProfile {
             }
             return Err(error);
         }
-        self.skill = self.skill.updated(
-            f64::from(outcome.difficulty),
-            outcome.success && !outcome.quit,
-        );
+        self.skill = self.skill_model.update(&self.skill, &outcome);
         if self.outcomes.len() == self.capacity {
             self.outcomes.pop_front();
         }
@@ -166,9 +190,17 @@ impl PlayerProfile {
             return Err(format!("outcome {i}: {error}"));
         }
         let skill_ok = |v: f64| v.is_finite() && (0.0..=1.0).contains(&v);
-        if !skill_ok(self.skill.mean) || !skill_ok(self.skill.std) {
+        let finite = [self.skill.trend, self.skill.covariance, self.skill.surprise]
+            .iter()
+            .all(|v| v.is_finite());
+        if !skill_ok(self.skill.mean)
+            || !skill_ok(self.skill.std)
+            || !skill_ok(self.skill.trend_std)
+            || !finite
+        {
             return Err(format!("skill estimate out of range: {:?}", self.skill));
         }
+        self.skill_model.validate()?;
         Ok(())
     }
 }
@@ -185,6 +217,7 @@ mod tests {
             damage_taken: 5.0,
             retries: 1,
             quit: false,
+            performance: None,
         }
     }
 

@@ -13,6 +13,7 @@ fn outcome(success: bool) -> EncounterOutcome {
         damage_taken: 12.25,
         retries: 2,
         quit: false,
+        performance: None,
     }
 }
 
