@@ -3,6 +3,10 @@
 //! Today it is the stage: a lit, shadowed scene with moving objects (motion and fine detail are
 //! what an upscaler must reconstruct, and what NPCs will later walk through), with
 //! [`KanseiPlugins`] added as a game would add it, and its camera upscaled by [`KanseiUpscale`].
+//! The group brings adaptive difficulty too ([`DifficultyPlugin`](bevy_kansei::difficulty::plugin::DifficultyPlugin)):
+//! the orbiting shapes stand in for enemies and move at a speed scaled by the `enemy_damage`
+//! knob (1.0 at the designer's default, where the showcase stays: it plays no encounters; the
+//! `difficulty` example does).
 //!
 //! ```text
 //! cargo run --example showcase
@@ -25,6 +29,7 @@ use std::f32::consts::{FRAC_PI_4, TAU};
 use bevy::{light::CascadeShadowConfigBuilder, prelude::*};
 use bevy_kansei::{
     KanseiPlugins,
+    difficulty::plugin::DifficultyKnobValues,
     upscale::{KanseiUpscale, UpscaleMode},
 };
 
@@ -164,8 +169,16 @@ fn spawn_scene(
     }
 }
 
-fn orbit(time: Res<Time>, mut objects: Query<(&Orbit, &mut Transform)>) {
-    let t = time.elapsed_secs();
+fn orbit(
+    time: Res<Time>,
+    knobs: Res<DifficultyKnobValues>,
+    mut objects: Query<(&Orbit, &mut Transform)>,
+    mut clock: Local<f32>,
+) {
+    // The "enemies" speed up with the difficulty: their clock runs at the `enemy_damage` knob's
+    // pace, exactly 1.0 (the elapsed time) at the designer's default.
+    *clock += time.delta_secs() * knobs.get("enemy_damage").unwrap_or(1.0);
+    let t = *clock;
     for (orbit, mut transform) in &mut objects {
         let angle = orbit.phase + orbit.speed * t;
         transform.translation.x = orbit.radius * angle.cos();

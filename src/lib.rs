@@ -9,8 +9,8 @@
 //! |---|---|---|
 //! | [`nn`] | `kansei_nn` | model files: safetensors weights with RON model cards, validated loading, atomic saving, training helpers |
 //! | [`upscale`] | `kansei_upscale` | upscaling in WGSL compute: the GPU harness, the classical resamplers, the networks, and the [`KanseiUpscale`](upscale::KanseiUpscale) camera component (temporal reconstruction, spatial EASU + RCAS fallback; plugin [`KanseiUpscalePlugin`](upscale::KanseiUpscalePlugin)), the test scenes and the quality harness (feature `scenes`) |
-//! | [`player`] | `kansei_player` | the player model: validated encounter telemetry, consent flags, profiles saved atomically as versioned RON (skill estimation not built yet) |
-//! | [`difficulty`] | `kansei_difficulty` | adaptive difficulty in the flow channel (not built yet) |
+//! | [`player`] | `kansei_player` | the player model: validated encounter telemetry, consent flags, skill estimation (a Kalman filter over skill and its trend, sharpened by graded performance), profiles saved atomically as versioned RON |
+//! | [`difficulty`] | `kansei_difficulty` | adaptive difficulty in the flow channel: the flow controller with a quit-risk model, designer knobs and tiers from RON, the pacing director, and the engine-agnostic [`AdaptiveDifficulty`](difficulty::session::AdaptiveDifficulty) session with an explanation for every change (plugin [`DifficultyPlugin`](difficulty::plugin::DifficultyPlugin)) |
 //! | [`recommend`] | `kansei_recommend` | on-device recommendations (not built yet) |
 //! | [`npc`] | `kansei_npc` | NPC decision making, perception, steering (not built yet) |
 //!
@@ -49,15 +49,19 @@ use bevy::app::{PluginGroup, PluginGroupBuilder};
 /// | plugin | switched on by |
 /// |---|---|
 /// | [`KanseiUpscalePlugin`](upscale::KanseiUpscalePlugin) | the [`KanseiUpscale`](upscale::KanseiUpscale) camera component |
+/// | [`DifficultyPlugin`](difficulty::plugin::DifficultyPlugin) | [`EncounterFinished`](difficulty::plugin::EncounterFinished) messages (with the default knobs, tier Normal; configure it with `KanseiPlugins.set(DifficultyPlugin { .. })`) |
 ///
 /// The other capabilities ship no Bevy plugin yet (see the table in the crate docs); games that
 /// add the group now pick up each plugin as it lands without code changes. Every plugin does
-/// nothing until its component or resource is added, and nothing at all without a renderer, so
-/// adding the group is harmless.
+/// nothing until its component, resource or message arrives (the upscaler nothing at all
+/// without a renderer; the difficulty plugin only ticks its pacing director, a few arithmetic
+/// operations a frame), so adding the group is harmless.
 pub struct KanseiPlugins;
 
 impl PluginGroup for KanseiPlugins {
     fn build(self) -> PluginGroupBuilder {
-        PluginGroupBuilder::start::<Self>().add(upscale::KanseiUpscalePlugin)
+        PluginGroupBuilder::start::<Self>()
+            .add(upscale::KanseiUpscalePlugin)
+            .add(difficulty::plugin::DifficultyPlugin::default())
     }
 }

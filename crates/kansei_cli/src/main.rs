@@ -6,6 +6,8 @@
 //!
 //! ```text
 //! kansei model check assets/models/NAME.safetensors
+//! kansei difficulty simulate [--population FILE.ron] [--controller NAME|all] [--json]
+//! kansei difficulty train [--population FILE.ron] [--out PATH] [--steps N]
 //! kansei upscale eval --data ../shared/data/sr/Set5/x2 --scale 2 [--method bicubic ...] [--json]
 //! kansei upscale run --in LR.png --out SR.png --scale 2 --method bicubic
 //! ```
@@ -29,6 +31,9 @@ enum Command {
     /// Model files: safetensors weights with their RON model cards.
     #[command(subcommand)]
     Model(commands::model::ModelCommand),
+    /// Adaptive difficulty: the simulated-player benchmark and the quit-risk model.
+    #[command(subcommand)]
+    Difficulty(commands::difficulty::DifficultyCommand),
     /// Upscalers: score methods on SR test sets, upscale single images.
     #[command(subcommand)]
     Upscale(commands::upscale::UpscaleCommand),
@@ -37,6 +42,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Difficulty(command) => commands::difficulty::run(&command),
         Command::Model(command) => commands::model::run(&command),
         Command::Upscale(command) => commands::upscale::run(&command),
     };

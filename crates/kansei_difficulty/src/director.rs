@@ -19,6 +19,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::rng::Rng;
+
 /// Everything the director's pacing depends on, as designers write it in RON.
 ///
 /// [`DirectorConfig::default`] is what `assets/difficulty/director.ron` ships:
@@ -293,7 +295,7 @@ pub struct PhaseChange {
 #[derive(Debug, Clone)]
 pub struct PacingDirector {
     config: DirectorConfig,
-    rng: SplitMix64,
+    rng: Rng,
     phase: Phase,
     intensity: f32,
     seconds_in_phase: f32,
@@ -309,7 +311,7 @@ impl PacingDirector {
     pub fn new(config: DirectorConfig) -> Result<Self, DirectorError> {
         config.validate()?;
         Ok(Self {
-            rng: SplitMix64::new(config.seed),
+            rng: Rng::new(config.seed, 0),
             config,
             phase: Phase::BuildUp,
             intensity: 0.0,
@@ -414,13 +416,13 @@ impl PacingDirector {
             Phase::BuildUp if intensity_before_decay >= config.peak_intensity => (
                 Phase::Peak,
                 intensity_before_decay,
-                Some(self.rng.in_range(config.peak_seconds)),
+                Some(draw_seconds(&mut self.rng, config.peak_seconds)),
             ),
             Phase::Peak if time_is_up => (Phase::Fade, self.intensity, None),
             Phase::Fade if self.intensity < config.relax_below => (
                 Phase::Relax,
                 self.intensity,
-                Some(self.rng.in_range(config.relax_seconds)),
+                Some(draw_seconds(&mut self.rng, config.relax_seconds)),
             ),
             Phase::Relax if time_is_up => (Phase::BuildUp, self.intensity, None),
             _ => return None,
@@ -498,35 +500,9 @@ impl PacingDirector {
     }
 }
 
-/// `SplitMix64` (Steele, Lea and Flood, 2014): tiny, fast and good enough to vary phase lengths;
-/// written here so pacing stays reproducible without a `rand` dependency.
-#[derive(Debug, Clone)]
-struct SplitMix64 {
-    state: u64,
-}
-
-impl SplitMix64 {
-    fn new(seed: u64) -> Self {
-        Self { state: seed }
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[0, 1)`: the top 24 bits fill an `f32` mantissa exactly.
-    fn next_unit(&mut self) -> f32 {
-        (self.next_u64() >> 40) as f32 / (1u32 << 24) as f32
-    }
-
-    /// Uniform in `[min, max]` for a validated range.
-    fn in_range(&mut self, (min, max): (f32, f32)) -> f32 {
-        (min + (max - min) * self.next_unit()).min(max)
-    }
+/// A duration drawn uniformly from a validated `[min, max]` range.
+fn draw_seconds(rng: &mut Rng, (min, max): (f32, f32)) -> f32 {
+    (min + (max - min) * rng.uniform() as f32).min(max)
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ pub const DEFAULT_TARGET_SUCCESS: f32 = 0.70;
 pub const TARGET_SUCCESS_RANGE: (f32, f32) = (0.50, 0.85);
 
 /// The quit-risk ceiling unless the file says otherwise.
-pub const DEFAULT_QUIT_RISK_CEILING: f32 = 0.25;
+pub const DEFAULT_QUIT_RISK_CEILING: f32 = 0.15;
 
 /// Search steps for [`DifficultyKnobs::limit_step`]; 64 halvings of an `f32` interval always
 /// end on adjacent values.

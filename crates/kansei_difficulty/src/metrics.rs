@@ -26,8 +26,9 @@ pub struct Metrics {
     pub in_band_at_20: f64,
     /// The same share averaged over encounters 20 to the last (players still playing).
     pub in_band_after_20: f64,
-    /// Mean encounter (1-based) at which players were first in the band, over those who got
-    /// there.
+    /// Median encounter (1-based) at which players were first in the band; players who never
+    /// got there count as never (infinity), so a controller that strands half its players
+    /// has an infinite median.
     pub first_in_band: f64,
     /// Share of players never in the band.
     pub never_in_band: f64,
@@ -41,8 +42,10 @@ pub struct Metrics {
     /// Share of players who quit before their last encounter.
     pub quit_rate: f64,
     /// Mean over players of the summed `|true success - target|` over their encounters.
+    /// Players who quit early stop adding to it, so compare controllers by
+    /// `regret_per_encounter`.
     pub regret: f64,
-    /// The same per encounter played.
+    /// The summed `|true success - target|` over all encounters played, per encounter.
     pub regret_per_encounter: f64,
     /// Share of players at encounter 12 whose predicted success probability is within
     /// `CALIBRATION_TOLERANCE` of the truth; `None` for controllers that predict nothing.
@@ -84,15 +87,16 @@ impl Metrics {
             .collect();
         let in_band_after_20 = mean(&later);
 
-        let firsts: Vec<f64> = traces
+        let mut firsts: Vec<f64> = traces
             .iter()
-            .filter_map(|t| {
+            .map(|t| {
                 t.encounters
                     .iter()
                     .position(|e| in_band(e.true_success))
-                    .map(|i| (i + 1) as f64)
+                    .map_or(f64::INFINITY, |i| (i + 1) as f64)
             })
             .collect();
+        let never = firsts.iter().filter(|f| f.is_infinite()).count();
 
         let mut reconvergence = Vec::new();
         for trace in traces {
@@ -139,8 +143,8 @@ impl Metrics {
             players: traces.len(),
             in_band_at_20,
             in_band_after_20,
-            first_in_band: mean(&firsts),
-            never_in_band: share(traces.len() - firsts.len(), traces.len()),
+            first_in_band: median(&mut firsts),
+            never_in_band: share(never, traces.len()),
             step_changes: reconvergence.len(),
             reconvergence_median: median(&mut reconvergence),
             reconverged_within_10: share(within, reconvergence.len()),

@@ -212,8 +212,11 @@ pub enum PopulationError {
 impl Population {
     /// The population shipped in `assets/difficulty/population.ron`.
     pub fn shipped() -> Self {
-        Self::from_ron(include_str!("../../../assets/difficulty/population.ron"), "population.ron")
-            .expect("the shipped population is valid (tested)")
+        Self::from_ron(
+            include_str!("../../../assets/difficulty/population.ron"),
+            "population.ron",
+        )
+        .expect("the shipped population is valid (tested)")
     }
 
     /// Reads and checks a population file.
@@ -356,7 +359,10 @@ mod tests {
             .expect("field")
             + 1;
         assert_eq!(line, expected, "{message}");
-        assert!(message.contains("0.95") && message.contains("0.85"), "{message}");
+        assert!(
+            message.contains("0.95") && message.contains("0.85"),
+            "{message}"
+        );
 
         let unknown = SHIPPED.replace("seed: 7,", "seed: 7, sede: 8,");
         let (line, column, message) = error_of(&unknown);

@@ -1,8 +1,8 @@
-//! A small deterministic random generator for the simulator: SplitMix64, with the few
+//! A small deterministic random generator for the simulator: `SplitMix64`, with the few
 //! distributions it needs. Every simulated player draws from streams derived from the
 //! population's seed, so a run repeats exactly and every controller meets the same players.
 
-/// SplitMix64: 64 bits of state, statistically sound for simulation, trivially seedable.
+/// `SplitMix64`: 64 bits of state, statistically sound for simulation, trivially seedable.
 #[derive(Debug, Clone)]
 pub struct Rng(u64);
 

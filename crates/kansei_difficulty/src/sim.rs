@@ -14,12 +14,11 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use kansei_player::{EncounterOutcome, SkillEstimate};
 use kansei_player::skill::SkillModel;
+use kansei_player::{EncounterOutcome, SkillEstimate};
 
 use crate::controller::{
-    Controller, ControllerKind, FlowConfig, FlowController, Fixed, Rank, Staircase, Thompson,
-    Ucb1,
+    Controller, ControllerKind, Fixed, FlowConfig, FlowController, Rank, Staircase, Thompson, Ucb1,
 };
 use crate::population::Population;
 use crate::quit_risk::QuitRisk;
@@ -68,8 +67,8 @@ pub fn calibrated_model(population: &Population) -> SkillModel {
     let width = population.scale_width();
     SkillModel {
         slope: population.discrimination.0 * width,
-        level_drift: std::env::var("LD").map(|v| v.parse::<f64>().unwrap()).unwrap_or(0.01) / width,
-        trend_drift: std::env::var("TD").map(|v| v.parse::<f64>().unwrap()).unwrap_or(0.002) / width,
+        level_drift: 0.01 / width,
+        trend_drift: 0.002 / width,
         performance_noise: population.performance_noise.0.max(0.02),
         change_threshold: 3.0,
         change_std: (population.step_change.size.sd() / width).max(1e-3),
@@ -92,13 +91,13 @@ pub fn calibrated_prior(population: &Population) -> SkillEstimate {
 }
 
 /// The flow controller's configuration for this population: its target, the calibrated
-/// model and prior, the default knob limits (largest step 0.10, ceiling 0.25), the whole scale
+/// model and prior, the default knob limits (largest step 0.10, quit-risk ceiling 0.15), the whole scale
 /// as the tier.
 pub fn flow_config(population: &Population) -> FlowConfig {
     FlowConfig {
         target_success: population.target_success.0,
         model: calibrated_model(population),
-        prior: if std::env::var("NOPRIOR").is_ok() { SkillEstimate::default() } else { calibrated_prior(population) },
+        prior: calibrated_prior(population),
         ..FlowConfig::default()
     }
 }
@@ -134,7 +133,11 @@ pub fn controller_for(
 }
 
 /// Plays one simulated player against `controller`.
-pub fn play(population: &Population, player: usize, controller: &mut dyn Controller) -> PlayerTrace {
+pub fn play(
+    population: &Population,
+    player: usize,
+    controller: &mut dyn Controller,
+) -> PlayerTrace {
     let mut traits = stream(population, player, Stream::Traits);
     let mut success_draws = stream(population, player, Stream::Success);
     let mut performance_draws = stream(population, player, Stream::Performance);
@@ -186,7 +189,9 @@ pub fn play(population: &Population, player: usize, controller: &mut dyn Control
         results.push_back(success);
         let last = |n: u32| results.iter().rev().take(n as usize);
         let frustrated = results.len() >= quit_rule.frustration_window.0 as usize
-            && last(quit_rule.frustration_window.0).filter(|s| !**s).count()
+            && last(quit_rule.frustration_window.0)
+                .filter(|s| !**s)
+                .count()
                 >= quit_rule.frustration_failures.0 as usize;
         let bored = results.len() >= quit_rule.boredom_window.0 as usize
             && last(quit_rule.boredom_window.0).filter(|s| **s).count()

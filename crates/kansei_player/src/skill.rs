@@ -96,7 +96,9 @@ impl SkillModel {
         ];
         for (name, value) in fields {
             if !value.is_finite() || value <= 0.0 {
-                return Err(format!("skill model `{name}` must be finite and > 0, got {value}"));
+                return Err(format!(
+                    "skill model `{name}` must be finite and > 0, got {value}"
+                ));
             }
         }
         Ok(())
@@ -158,8 +160,7 @@ impl SkillModel {
         }
         let changed = surprise.abs() > self.change_threshold
             || (surprise * belief.surprise > 0.0
-                && (surprise + belief.surprise).abs() / 2f64.sqrt()
-                    > self.change_threshold * 0.9);
+                && (surprise + belief.surprise).abs() / 2f64.sqrt() > self.change_threshold * 0.9);
         if changed {
             state.var_s += self.change_std * self.change_std;
         }
@@ -405,7 +406,10 @@ mod tests {
             graded += track(&model, &mut dice, &mut |_| true_skill, 15, true)[14];
             binary += track(&model, &mut dice, &mut |_| true_skill, 15, false)[14];
         }
-        assert!(graded < 0.5 * binary, "graded {graded:.3}, binary {binary:.3}");
+        assert!(
+            graded < 0.5 * binary,
+            "graded {graded:.3}, binary {binary:.3}"
+        );
         assert!(graded / 40.0 < 0.03, "mean error {:.3}", graded / 40.0);
     }
 

@@ -1,5 +1,6 @@
 //! One module per `kansei` subcommand group.
 
+pub mod difficulty;
 pub mod model;
 pub mod upscale;
 #[cfg(feature = "scenes")]

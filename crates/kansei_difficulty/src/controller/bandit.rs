@@ -70,8 +70,7 @@ impl Controller for Ucb1 {
                     f64::INFINITY
                 } else {
                     let rate = self.arms.wins[arm] / plays;
-                    -(rate - self.target).abs()
-                        + self.exploration * (total.ln() / plays).sqrt()
+                    -(rate - self.target).abs() + self.exploration * (total.ln() / plays).sqrt()
                 };
                 (arm, score)
             })
@@ -79,7 +78,9 @@ impl Controller for Ucb1 {
             .max_by(|a, b| {
                 a.1.total_cmp(&b.1).then_with(|| {
                     let mid = BANDIT_LEVELS as f64 / 2.0;
-                    (b.0 as f64 - mid).abs().total_cmp(&(a.0 as f64 - mid).abs())
+                    (b.0 as f64 - mid)
+                        .abs()
+                        .total_cmp(&(a.0 as f64 - mid).abs())
                 })
             })
             .map_or(BANDIT_LEVELS / 2, |(arm, _)| arm);

@@ -17,8 +17,10 @@ use crate::quit_risk::QuitRisk;
 const MEMORY: usize = 16;
 /// Window of the "N failures in the last M encounters" clause.
 const RECENT: usize = 5;
-/// Furthest the target moves away from the designer's when quit risk is high.
-const MAX_TARGET_SHIFT: f64 = 0.15;
+/// Furthest the aimed success rate moves away from the target when quit risk is high.
+const MAX_TARGET_SHIFT: f64 = 0.3;
+/// How far the aimed success rate moves per unit of quit risk above the ceiling.
+const RISK_GAIN: f64 = 4.0;
 
 /// What the flow controller aims for and the limits it works in.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,7 +34,8 @@ pub struct FlowConfig {
     /// The tier the player picked: the controller never leaves it. Default `(0, 1)`.
     pub tier: (f64, f64),
     /// Quit risk above which the controller leans away from what the player is leaving over.
-    /// Default 0.25.
+    /// Default 0.15 (lower keeps more players and fewer in the band; see the README's
+    /// benchmark).
     pub quit_risk_ceiling: f64,
     /// The skill model (the game's calibration of its scale).
     pub model: SkillModel,
@@ -49,7 +52,7 @@ impl Default for FlowConfig {
             default_difficulty: 0.5,
             max_step: 0.10,
             tier: (0.0, 1.0),
-            quit_risk_ceiling: 0.25,
+            quit_risk_ceiling: 0.15,
             model: SkillModel::default(),
             prior: SkillEstimate::default(),
         }
@@ -132,7 +135,9 @@ impl FlowController {
 
     /// A controller for a player the profile already knows.
     pub fn resume(config: FlowConfig, belief: SkillEstimate) -> Self {
-        let current = config.default_difficulty.clamp(config.tier.0, config.tier.1);
+        let current = config
+            .default_difficulty
+            .clamp(config.tier.0, config.tier.1);
         Self {
             config,
             belief,
@@ -143,8 +148,10 @@ impl FlowController {
         }
     }
 
-    /// Adds a quit-risk model: while its risk is above the ceiling, the controller aims at an
-    /// easier (after failures) or harder (after a run of wins) success rate.
+    /// Adds a quit-risk model. While its risk is above the ceiling, the controller aims at a
+    /// success rate away from the target, by `RISK_GAIN` (4) per unit of risk above the ceiling
+    /// and at most 0.3, in the direction the model says lowers the risk (it is asked about a
+    /// win and a loss next): easier after failures, harder after a run of wins.
     pub fn with_quit_risk(mut self, model: Arc<dyn QuitRisk>) -> Self {
         self.quit_risk = Some(model);
         self
@@ -182,24 +189,39 @@ impl FlowController {
             .take(RECENT)
             .filter(|o| !o.success || o.quit)
             .count();
-        let outcomes: Vec<EncounterOutcome> = self.history.iter().cloned().collect();
-        let quit_risk = match &self.quit_risk {
-            Some(model) if !outcomes.is_empty() => Some(model.risk(&outcomes)),
-            _ => None,
-        };
         let mut aimed = config.target_success;
-        if let Some(risk) = quit_risk
-            && risk > config.quit_risk_ceiling
-            && recent_window > 0
+        let mut quit_risk = None;
+        if let Some(model) = &self.quit_risk
+            && !self.history.is_empty()
         {
-            // Lean away from whatever the player is leaving over: failures or a run of wins.
-            let shift = (risk - config.quit_risk_ceiling).min(MAX_TARGET_SHIFT);
-            let recent_rate = 1.0 - recent_failures as f64 / recent_window as f64;
-            aimed += if recent_rate < config.target_success {
-                shift
-            } else {
-                -shift
-            };
+            let mut outcomes: Vec<EncounterOutcome> = self.history.iter().cloned().collect();
+            let risk = model.risk(&outcomes);
+            quit_risk = Some(risk);
+            if risk > config.quit_risk_ceiling {
+                // Which way lowers the risk: ask the model about a win and a loss next.
+                let at_target = config.model.difficulty_for(&ahead, aimed);
+                let mut after = |won: bool| {
+                    outcomes.push(EncounterOutcome {
+                        difficulty: at_target as f32,
+                        success: won,
+                        performance: Some(aimed as f32),
+                        ..EncounterOutcome::default()
+                    });
+                    let risk = model.risk(&outcomes);
+                    outcomes.pop();
+                    risk
+                };
+                let (if_won, if_lost) = (after(true), after(false));
+                let shift = (RISK_GAIN * (risk - config.quit_risk_ceiling)).min(MAX_TARGET_SHIFT);
+                // A model that cannot tell (a tie) leaves the direction to the recent record.
+                let easier = if (if_lost - if_won).abs() > 1e-3 {
+                    if_lost > if_won
+                } else {
+                    let rate = 1.0 - recent_failures as f64 / recent_window.max(1) as f64;
+                    rate < config.target_success
+                };
+                aimed += if easier { shift } else { -shift };
+            }
         }
         let wanted = config.model.difficulty_for(&ahead, aimed);
         let step = (wanted - self.current).clamp(-config.max_step, config.max_step);

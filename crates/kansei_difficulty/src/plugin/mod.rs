@@ -1,0 +1,238 @@
+//! [`DifficultyPlugin`]: adaptive difficulty and pacing for Bevy games (feature `bevy`, on by
+//! default).
+//!
+//! The plugin is a thin layer over the engine-agnostic [`AdaptiveDifficulty`] session and the
+//! [`PacingDirector`]: the game reports what happened with messages and reads the knob values
+//! and the pacing phase from resources.
+//!
+//! | the game writes | the plugin answers with |
+//! |---|---|
+//! | [`EncounterFinished`] after every encounter | [`DifficultyChanged`] when the difficulty moves, new [`DifficultyKnobValues`] |
+//! | [`PacingEvent`] on damage and kills | [`PhaseChanged`] on each phase change, the [`Pacing`] resource |
+//! | [`DifficultyState::set_adaptive`] from its settings screen | [`DifficultyChanged`] back to the designer's default |
+//! | the [`CompetitiveMode`] resource during ranked play | the same, and no adaptation while it exists |
+//! | [`Pacing::engaged`] while the player is in combat | intensity stops decaying |
+//!
+//! Everything runs in [`PostUpdate`], in [`DifficultySystems`], so what the game writes in
+//! [`Update`] is answered in the same frame and read by the game's systems in the next one.
+//!
+//! # Usage
+//!
+//! ```
+//! use bevy::prelude::*;
+//! use kansei_difficulty::plugin::{
+//!     DifficultyChanged, DifficultyKnobValues, DifficultyPlugin, EncounterFinished,
+//! };
+//! use kansei_player::EncounterOutcome;
+//!
+//! let mut app = App::new();
+//! app.add_plugins((
+//!     MinimalPlugins,
+//!     DifficultyPlugin {
+//!         tier: "Story".to_owned(),
+//!         ..default()
+//!     },
+//! ))
+//! .add_systems(Update, (finish_encounter, show_changes));
+//! app.update();
+//!
+//! fn finish_encounter(
+//!     knobs: Res<DifficultyKnobValues>,
+//!     mut finished: MessageWriter<EncounterFinished>,
+//! ) {
+//!     // The game scales its enemies by the knob...
+//!     let _damage = knobs.get("enemy_damage").unwrap_or(1.0);
+//!     // ...and reports each encounter when it ends.
+//!     finished.write(EncounterFinished(EncounterOutcome {
+//!         difficulty: knobs.difficulty(),
+//!         success: false,
+//!         seconds: 42.0,
+//!         damage_taken: 100.0,
+//!         ..default()
+//!     }));
+//! }
+//!
+//! fn show_changes(mut changes: MessageReader<DifficultyChanged>) {
+//!     for change in changes.read() {
+//!         info!("{}", change.reason);
+//!     }
+//! }
+//! ```
+//!
+//! # Defaults
+//!
+//! [`DifficultyPlugin::default`] uses the shipped files' contents without reading them:
+//! [`DifficultyKnobs::default`] (`assets/difficulty/knobs.ron`: target success 70%, default
+//! difficulty 0.5, difficulty step 0.10, quit-risk ceiling 0.25, the knobs `enemy_damage`,
+//! `spawn_count`, `time_limit_s`, the tiers Story, Normal, Hard), the tier
+//! [`DEFAULT_TIER`] (`"Normal"`), [`DirectorConfig::default`]
+//! (`assets/difficulty/director.ron`), [`Consent::default`] (adaptive difficulty and
+//! personalisation both on) and no quit-risk model. [`DifficultyPlugin::from_ron_files`] reads
+//! the designer's files instead.
+
+mod messages;
+mod resources;
+mod systems;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use bevy::prelude::*;
+use kansei_player::Consent;
+
+pub use messages::{DifficultyChanged, EncounterFinished, PacingEvent, PhaseChanged};
+pub use resources::{CompetitiveMode, DifficultyKnobValues, DifficultyState, Pacing};
+
+use crate::director::{DirectorConfig, DirectorError, PacingDirector};
+use crate::knobs::{DifficultyKnobs, KnobsError};
+use crate::quit_risk::QuitRisk;
+use crate::session::AdaptiveDifficulty;
+
+/// The tier a [`DifficultyPlugin::default`] player starts in.
+pub const DEFAULT_TIER: &str = "Normal";
+
+/// Adaptive difficulty and pacing (see the [module docs](self)).
+///
+/// # Panics
+/// When the plugin is built with knobs that fail [`DifficultyKnobs::validate`], a tier the knobs
+/// do not declare, or a director config that fails [`DirectorConfig::validate`]: these are
+/// mistakes in the game's code or files, reported with the offending field. Use
+/// [`from_ron_files`](Self::from_ron_files) to handle errors in the files yourself.
+#[derive(Clone)]
+pub struct DifficultyPlugin {
+    /// The designer's knobs, tiers and limits. Default [`DifficultyKnobs::default`], equal to
+    /// `assets/difficulty/knobs.ron`.
+    pub knobs: DifficultyKnobs,
+    /// The tier the player picked, by name. Default [`DEFAULT_TIER`] (`"Normal"`).
+    pub tier: String,
+    /// The pacing director's config. Default [`DirectorConfig::default`], equal to
+    /// `assets/difficulty/director.ron`.
+    pub director: DirectorConfig,
+    /// What the player agreed to. Default [`Consent::default`]: both on. Change it at run time
+    /// with [`DifficultyState::set_consent`].
+    pub consent: Consent,
+    /// A quit-risk model for the controller. Default `None`: the controller works from the
+    /// skill estimate alone.
+    pub quit_risk: Option<Arc<dyn QuitRisk>>,
+}
+
+impl Default for DifficultyPlugin {
+    fn default() -> Self {
+        Self {
+            knobs: DifficultyKnobs::default(),
+            tier: DEFAULT_TIER.to_owned(),
+            director: DirectorConfig::default(),
+            consent: Consent::default(),
+            quit_risk: None,
+        }
+    }
+}
+
+/// Why [`DifficultyPlugin::from_ron_files`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PluginConfigError {
+    /// A file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The knobs file is not valid.
+    #[error("{path}: {source}")]
+    Knobs {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        source: KnobsError,
+    },
+    /// The director file is not valid.
+    #[error("{path}: {source}")]
+    Director {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        source: DirectorError,
+    },
+}
+
+impl DifficultyPlugin {
+    /// The default plugin with the knobs and director config read from RON files, e.g.
+    /// `assets/difficulty/knobs.ron` and `assets/difficulty/director.ron`.
+    ///
+    /// # Errors
+    /// A [`PluginConfigError`] naming the file and, for invalid content, the line and column or
+    /// the field at fault.
+    pub fn from_ron_files(
+        knobs: impl AsRef<Path>,
+        director: impl AsRef<Path>,
+    ) -> Result<Self, PluginConfigError> {
+        let read = |path: &Path| {
+            std::fs::read_to_string(path).map_err(|source| PluginConfigError::Read {
+                path: path.display().to_string(),
+                source,
+            })
+        };
+        let (knobs, director) = (knobs.as_ref(), director.as_ref());
+        Ok(Self {
+            knobs: DifficultyKnobs::from_ron(&read(knobs)?).map_err(|source| {
+                PluginConfigError::Knobs {
+                    path: knobs.display().to_string(),
+                    source,
+                }
+            })?,
+            director: DirectorConfig::from_ron(&read(director)?).map_err(|source| {
+                PluginConfigError::Director {
+                    path: director.display().to_string(),
+                    source,
+                }
+            })?,
+            ..Self::default()
+        })
+    }
+
+    fn session(&self) -> AdaptiveDifficulty {
+        let session = AdaptiveDifficulty::new(self.knobs.clone(), &self.tier)
+            .unwrap_or_else(|error| panic!("DifficultyPlugin: {error}"))
+            .with_consent(self.consent);
+        match &self.quit_risk {
+            Some(model) => session.with_quit_risk(model.clone()),
+            None => session,
+        }
+    }
+}
+
+/// The plugin's systems, in [`PostUpdate`]; order the game's systems against it if they must see
+/// this frame's answers.
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DifficultySystems;
+
+impl Plugin for DifficultyPlugin {
+    fn build(&self, app: &mut App) {
+        let session = self.session();
+        let director = PacingDirector::new(self.director.clone())
+            .unwrap_or_else(|error| panic!("DifficultyPlugin: {error}"));
+        app.insert_resource(DifficultyKnobValues::new(
+            session.difficulty(),
+            session.knob_values(),
+        ))
+        .insert_resource(DifficultyState::new(session))
+        .insert_resource(Pacing::new(director))
+        .add_message::<EncounterFinished>()
+        .add_message::<DifficultyChanged>()
+        .add_message::<PacingEvent>()
+        .add_message::<PhaseChanged>()
+        .add_systems(
+            PostUpdate,
+            (
+                systems::follow_competitive_mode,
+                systems::record_encounters,
+                systems::publish_changes,
+                systems::run_director,
+            )
+                .chain()
+                .in_set(DifficultySystems),
+        );
+    }
+}
