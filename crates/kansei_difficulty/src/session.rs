@@ -147,11 +147,9 @@ impl AdaptiveDifficulty {
         let config = FlowConfig {
             target_success: f64::from(knobs.target_success),
             default_difficulty: f64::from(knobs.default_difficulty),
-            // The controller may aim anywhere in the tier; the step limits (the difficulty step
-            // and every knob's max_step) are applied afterwards by `DifficultyKnobs::limit_step`,
-            // from the difficulty actually in force. Limiting in the controller too would leave
-            // its idea of the current difficulty behind the real one.
-            max_step: 1.0,
+            // Every knob's own max_step is applied afterwards by `DifficultyKnobs::limit_step`,
+            // and the controller is told where that left the difficulty (`set_current`).
+            max_step: f64::from(knobs.max_difficulty_step),
             tier: (f64::from(tier.min), f64::from(tier.max)),
             quit_risk_ceiling: f64::from(knobs.quit_risk_ceiling),
             model: SkillModel::default(),
@@ -226,6 +224,7 @@ impl AdaptiveDifficulty {
         if let Some(model) = &self.quit_risk {
             controller = controller.with_quit_risk(model.clone());
         }
+        controller.set_current(f64::from(self.current));
         self.controller = controller;
     }
 
@@ -270,6 +269,7 @@ impl AdaptiveDifficulty {
         decision.limited |= (to - wanted).abs() > 1e-6;
         self.last_decision = Some(decision.clone());
         if (to - from).abs() < MIN_CHANGE {
+            self.controller.set_current(f64::from(from));
             return Ok(None);
         }
         let what = match self.knobs.largest_change(from, to) {
@@ -326,6 +326,7 @@ impl AdaptiveDifficulty {
     fn move_to(&mut self, to: f32, reason: String, cause: ChangeCause) -> DifficultyChange {
         let from = self.current;
         self.current = to;
+        self.controller.set_current(f64::from(to));
         self.explanation = Some(reason.clone());
         DifficultyChange {
             from,

@@ -172,6 +172,13 @@ impl FlowController {
         self.current
     }
 
+    /// Tells the controller the difficulty actually in force, when something outside it (the
+    /// designer's per-knob limits, an opt-out, competitive mode) moved it or stopped its move
+    /// short. Its next step starts from there. Clamped into the tier.
+    pub fn set_current(&mut self, difficulty: f64) {
+        self.current = difficulty.clamp(self.config.tier.0, self.config.tier.1);
+    }
+
     /// The latest decision, if any.
     pub fn last_decision(&self) -> Option<&Decision> {
         self.last.as_ref()

@@ -63,7 +63,7 @@
 //!
 //! [`DifficultyPlugin::default`] uses the shipped files' contents without reading them:
 //! [`DifficultyKnobs::default`] (`assets/difficulty/knobs.ron`: target success 70%, default
-//! difficulty 0.5, difficulty step 0.10, quit-risk ceiling 0.25, the knobs `enemy_damage`,
+//! difficulty 0.5, difficulty step 0.10, quit-risk ceiling 0.15, the knobs `enemy_damage`,
 //! `spawn_count`, `time_limit_s`, the tiers Story, Normal, Hard), the tier
 //! [`DEFAULT_TIER`] (`"Normal"`), [`DirectorConfig::default`]
 //! (`assets/difficulty/director.ron`), [`Consent::default`] (adaptive difficulty and
