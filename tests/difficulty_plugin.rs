@@ -260,3 +260,18 @@ fn an_unknown_tier_is_reported_when_the_plugin_is_built() {
         },
     ));
 }
+
+#[test]
+fn the_shipped_quit_risk_model_loads_into_the_plugin_and_a_missing_one_is_an_error() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let plugin = DifficultyPlugin::default()
+        .with_quit_risk_model(format!("{root}/assets/models/kansei-quit-risk.safetensors"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(plugin.quit_risk.is_some());
+    let Err(error) =
+        DifficultyPlugin::default().with_quit_risk_model(format!("{root}/no/such.safetensors"))
+    else {
+        panic!("a missing model must be an error");
+    };
+    assert!(error.to_string().contains("such"), "{error}");
+}

@@ -85,7 +85,7 @@ pub use resources::{CompetitiveMode, DifficultyKnobValues, DifficultyState, Paci
 
 use crate::director::{DirectorConfig, DirectorError, PacingDirector};
 use crate::knobs::{DifficultyKnobs, KnobsError};
-use crate::quit_risk::QuitRisk;
+use crate::quit_risk::{QuitRisk, QuitRiskError, QuitRiskModel};
 use crate::session::AdaptiveDifficulty;
 
 /// The tier a [`DifficultyPlugin::default`] player starts in.
@@ -112,7 +112,8 @@ pub struct DifficultyPlugin {
     /// with [`DifficultyState::set_consent`].
     pub consent: Consent,
     /// A quit-risk model for the controller. Default `None`: the controller works from the
-    /// skill estimate alone.
+    /// skill estimate alone; [`with_quit_risk_model`](Self::with_quit_risk_model) loads the
+    /// shipped one.
     pub quit_risk: Option<Arc<dyn QuitRisk>>,
 }
 
@@ -190,6 +191,17 @@ impl DifficultyPlugin {
             })?,
             ..Self::default()
         })
+    }
+
+    /// This plugin with the quit-risk model at `path` (the shipped one is
+    /// [`DEFAULT_MODEL_PATH`](crate::quit_risk::DEFAULT_MODEL_PATH), relative to the working
+    /// directory), checked against its model card.
+    ///
+    /// # Errors
+    /// A [`QuitRiskError`] naming the file when it is missing, corrupt or another model.
+    pub fn with_quit_risk_model(mut self, path: impl AsRef<Path>) -> Result<Self, QuitRiskError> {
+        self.quit_risk = Some(Arc::new(QuitRiskModel::load(path)?));
+        Ok(self)
     }
 
     fn session(&self) -> AdaptiveDifficulty {
