@@ -9,11 +9,12 @@ use bevy_kansei::difficulty::{
     knobs::DifficultyKnobs,
     plugin::{
         CompetitiveMode, DifficultyChanged, DifficultyKnobValues, DifficultyPlugin,
-        DifficultyState, EncounterFinished, Pacing, PacingEvent, PhaseChanged,
+        DifficultyState, EncounterFinished, Pacing, PacingEvent, PhaseChanged, ProfileLocation,
+        SavedProfile,
     },
     session::{COMPETITIVE_REASON, ChangeCause, OPTED_OUT_REASON},
 };
-use bevy_kansei::player::EncounterOutcome;
+use bevy_kansei::player::{EncounterOutcome, ProfileStore};
 
 /// Every `DifficultyChanged` and `PhaseChanged` seen, in order.
 #[derive(Resource, Default)]
@@ -274,4 +275,82 @@ fn the_shipped_quit_risk_model_loads_into_the_plugin_and_a_missing_one_is_an_err
         panic!("a missing model must be an error");
     };
     assert!(error.to_string().contains("such"), "{error}");
+}
+
+fn app_with_profile(dir: &std::path::Path) -> App {
+    let mut app = App::new();
+    app.add_plugins((
+        MinimalPlugins,
+        DifficultyPlugin {
+            profile: Some(ProfileLocation {
+                dir: dir.to_path_buf(),
+                player_id: "p1".to_owned(),
+            }),
+            ..default()
+        },
+    ))
+    .init_resource::<Seen>()
+    .add_systems(Last, collect);
+    app.update();
+    app
+}
+
+#[test]
+fn the_profile_is_saved_and_an_opt_out_survives_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let mut app = app_with_profile(dir.path());
+        for _ in 0..4 {
+            encounter(&mut app, false);
+        }
+        assert!(difficulty(&app) < 0.5, "failures lowered the difficulty");
+        app.world_mut()
+            .resource_mut::<DifficultyState>()
+            .set_adaptive(false);
+        app.update();
+        assert_eq!(difficulty(&app), 0.5);
+        let saved = app.world().resource::<SavedProfile>().profile();
+        assert_eq!(saved.outcomes().len(), 4);
+        assert!(!saved.consent.adaptive_difficulty);
+    }
+    // The next run starts from the file: opted out, at the default, with the skill learnt.
+    let store = ProfileStore::open(dir.path()).expect("store");
+    let loaded = store.load("p1").expect("load");
+    assert!(loaded.issue.is_none());
+    assert_eq!(loaded.profile.outcomes().len(), 4);
+    assert!(
+        loaded.profile.skill.mean < 0.5,
+        "{:?}",
+        loaded.profile.skill
+    );
+    let mut app = app_with_profile(dir.path());
+    assert!(!app.world().resource::<DifficultyState>().adaptive());
+    for _ in 0..3 {
+        encounter(&mut app, false);
+    }
+    assert_eq!(difficulty(&app), 0.5, "opted out: stays at the default");
+    assert!(changes(&app).is_empty());
+}
+
+#[test]
+fn a_corrupt_profile_is_set_aside_and_play_continues() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("p1.ron"),
+        "PlayerProfile(version: 1, garbage",
+    )
+    .expect("write");
+    let mut app = app_with_profile(dir.path());
+    assert!(app.world().resource::<DifficultyState>().adaptive());
+    encounter(&mut app, true);
+    let saved = app.world().resource::<SavedProfile>().profile();
+    assert_eq!(saved.outcomes().len(), 1);
+    let backups = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.file_name().to_string_lossy().starts_with("p1.corrupt-"))
+        })
+        .count();
+    assert!(backups >= 1, "the unreadable file was kept aside");
 }

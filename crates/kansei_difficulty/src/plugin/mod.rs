@@ -12,6 +12,7 @@
 //! | [`DifficultyState::set_adaptive`] from its settings screen | [`DifficultyChanged`] back to the designer's default |
 //! | the [`CompetitiveMode`] resource during ranked play | the same, and no adaptation while it exists |
 //! | [`Pacing::engaged`] while the player is in combat | intensity stops decaying |
+//! | a [`ProfileLocation`] in [`DifficultyPlugin::profile`] | the profile loaded at start, saved atomically after every learnt encounter and consent change ([`SavedProfile`]) |
 //!
 //! Everything runs in [`PostUpdate`], in [`DifficultySystems`], so what the game writes in
 //! [`Update`] is answered in the same frame and read by the game's systems in the next one.
@@ -67,10 +68,11 @@
 //! `spawn_count`, `time_limit_s`, the tiers Story, Normal, Hard), the tier
 //! [`DEFAULT_TIER`] (`"Normal"`), [`DirectorConfig::default`]
 //! (`assets/difficulty/director.ron`), [`Consent::default`] (adaptive difficulty and
-//! personalisation both on) and no quit-risk model. [`DifficultyPlugin::from_ron_files`] reads
+//! personalisation both on), no saved profile and no quit-risk model. [`DifficultyPlugin::from_ron_files`] reads
 //! the designer's files instead.
 
 mod messages;
+mod profile;
 mod resources;
 mod systems;
 
@@ -78,9 +80,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use bevy::prelude::*;
-use kansei_player::Consent;
+use kansei_player::{Consent, PlayerProfile};
 
 pub use messages::{DifficultyChanged, EncounterFinished, PacingEvent, PhaseChanged};
+pub use profile::{ProfileLocation, SavedProfile};
 pub use resources::{CompetitiveMode, DifficultyKnobValues, DifficultyState, Pacing};
 
 use crate::director::{DirectorConfig, DirectorError, PacingDirector};
@@ -111,6 +114,12 @@ pub struct DifficultyPlugin {
     /// What the player agreed to. Default [`Consent::default`]: both on. Change it at run time
     /// with [`DifficultyState::set_consent`].
     pub consent: Consent,
+    /// Where to keep the player's profile (skill, recent outcomes, consent). Default `None`:
+    /// nothing is written, and the player starts fresh every run. With a location the plugin
+    /// loads the profile at start (the saved consent wins over [`consent`](Self::consent), so
+    /// an opt-out survives a restart) and saves it atomically after every learnt encounter and
+    /// consent change; an unusable file is set aside with a warning.
+    pub profile: Option<ProfileLocation>,
     /// A quit-risk model for the controller. Default `None`: the controller works from the
     /// skill estimate alone; [`with_quit_risk_model`](Self::with_quit_risk_model) loads the
     /// shipped one.
@@ -124,6 +133,7 @@ impl Default for DifficultyPlugin {
             tier: DEFAULT_TIER.to_owned(),
             director: DirectorConfig::default(),
             consent: Consent::default(),
+            profile: None,
             quit_risk: None,
         }
     }
@@ -204,10 +214,15 @@ impl DifficultyPlugin {
         Ok(self)
     }
 
-    fn session(&self) -> AdaptiveDifficulty {
-        let session = AdaptiveDifficulty::new(self.knobs.clone(), &self.tier)
-            .unwrap_or_else(|error| panic!("DifficultyPlugin: {error}"))
-            .with_consent(self.consent);
+    fn session(&self, profile: Option<&PlayerProfile>) -> AdaptiveDifficulty {
+        let session = match profile {
+            Some(profile) => {
+                AdaptiveDifficulty::for_profile(self.knobs.clone(), &self.tier, profile)
+            }
+            None => AdaptiveDifficulty::new(self.knobs.clone(), &self.tier)
+                .map(|session| session.with_consent(self.consent)),
+        }
+        .unwrap_or_else(|error| panic!("DifficultyPlugin: {error}"));
         match &self.quit_risk {
             Some(model) => session.with_quit_risk(model.clone()),
             None => session,
@@ -222,7 +237,19 @@ pub struct DifficultySystems;
 
 impl Plugin for DifficultyPlugin {
     fn build(&self, app: &mut App) {
-        let session = self.session();
+        // A save folder that cannot be used must not stop the game: play on without saving.
+        let saved = self.profile.as_ref().and_then(|location| {
+            SavedProfile::open(location)
+                .inspect_err(|error| {
+                    warn!(
+                        "kansei_difficulty: cannot use the profile folder {} ({error}); the \
+                         player's profile will not be saved this run",
+                        location.dir.display()
+                    );
+                })
+                .ok()
+        });
+        let session = self.session(saved.as_ref().map(SavedProfile::profile));
         let director = PacingDirector::new(self.director.clone())
             .unwrap_or_else(|error| panic!("DifficultyPlugin: {error}"));
         app.insert_resource(DifficultyKnobValues::new(
@@ -246,5 +273,13 @@ impl Plugin for DifficultyPlugin {
                 .chain()
                 .in_set(DifficultySystems),
         );
+        if let Some(saved) = saved {
+            app.insert_resource(saved).add_systems(
+                PostUpdate,
+                profile::save_profile
+                    .after(systems::publish_changes)
+                    .in_set(DifficultySystems),
+            );
+        }
     }
 }

@@ -7,6 +7,7 @@ use bevy::log::{info_span, warn};
 use bevy::prelude::*;
 
 use super::messages::{DifficultyChanged, EncounterFinished, PacingEvent, PhaseChanged};
+use super::profile::SavedProfile;
 use super::resources::{CompetitiveMode, DifficultyKnobValues, DifficultyState, Pacing};
 use crate::director::DirectorError;
 use kansei_player::TelemetryError;
@@ -29,6 +30,7 @@ pub(super) fn follow_competitive_mode(
 pub(super) fn record_encounters(
     mut finished: MessageReader<EncounterFinished>,
     mut state: ResMut<DifficultyState>,
+    mut saved: Option<ResMut<SavedProfile>>,
     mut warned: Local<HashSet<Discriminant<TelemetryError>>>,
 ) {
     if finished.is_empty() {
@@ -36,7 +38,14 @@ pub(super) fn record_encounters(
     }
     let _span = info_span!("kansei_difficulty::record_encounters").entered();
     for EncounterFinished(outcome) in finished.read() {
-        match state.session_mut().record(outcome) {
+        let learnt_before = state.session().recorded();
+        let result = state.session_mut().record(outcome);
+        if let Some(saved) = saved.as_mut()
+            && state.session().recorded() > learnt_before
+        {
+            saved.record(outcome);
+        }
+        match result {
             Ok(Some(change)) => state.push(change),
             Ok(None) => {}
             Err(error) => {
