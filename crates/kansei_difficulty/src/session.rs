@@ -240,11 +240,7 @@ impl AdaptiveDifficulty {
         outcome: &EncounterOutcome,
     ) -> Result<Option<DifficultyChange>, TelemetryError> {
         if let Err(error) = outcome.validate() {
-            match error {
-                TelemetryError::NotFinite { .. } => self.rejected.not_finite += 1,
-                TelemetryError::Negative { .. } => self.rejected.negative += 1,
-                TelemetryError::Absurd { .. } => self.rejected.absurd += 1,
-            }
+            self.rejected.count(&error);
             return Err(error);
         }
         if !self.learns() {

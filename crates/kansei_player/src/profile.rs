@@ -87,6 +87,15 @@ pub struct RejectedTelemetry {
 }
 
 impl RejectedTelemetry {
+    /// Counts one refusal under its reason.
+    pub fn count(&mut self, error: &TelemetryError) {
+        match error {
+            TelemetryError::NotFinite { .. } => self.not_finite += 1,
+            TelemetryError::Negative { .. } => self.negative += 1,
+            TelemetryError::Absurd { .. } => self.absurd += 1,
+        }
+    }
+
     /// All refusals.
     pub fn total(&self) -> u64 {
         self.not_finite + self.negative + self.absurd
@@ -136,11 +145,7 @@ impl PlayerProfile {
     /// returned as the error, and nothing else changes.
     pub fn record(&mut self, outcome: EncounterOutcome) -> Result<(), TelemetryError> {
         if let Err(error) = outcome.validate() {
-            match error {
-                TelemetryError::NotFinite { .. } => self.rejected.not_finite += 1,
-                TelemetryError::Negative { .. } => self.rejected.negative += 1,
-                TelemetryError::Absurd { .. } => self.rejected.absurd += 1,
-            }
+            self.rejected.count(&error);
             return Err(error);
         }
         self.skill = self.skill_model.update(&self.skill, &outcome);
