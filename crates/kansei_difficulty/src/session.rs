@@ -104,9 +104,7 @@ impl fmt::Display for DifficultyChange {
 pub struct AdaptiveDifficulty {
     knobs: DifficultyKnobs,
     tier: Tier,
-    config: FlowConfig,
     controller: FlowController,
-    quit_risk: Option<Arc<dyn QuitRisk>>,
     consent: Consent,
     competitive: bool,
     /// The difficulty in force: the controller's choice after the knobs' step limits.
@@ -125,7 +123,7 @@ impl fmt::Debug for AdaptiveDifficulty {
             .field("consent", &self.consent)
             .field("competitive", &self.competitive)
             .field("skill", self.controller.skill())
-            .field("quit_risk_model", &self.quit_risk.is_some())
+            .field("quit_risk_model", &self.controller.has_quit_risk())
             .field("explanation", &self.explanation)
             .field("rejected", &self.rejected)
             .field("recorded", &self.recorded)
@@ -157,11 +155,9 @@ impl AdaptiveDifficulty {
         };
         let current = tier.clamp(knobs.default_difficulty);
         Ok(Self {
-            controller: FlowController::new(config.clone()),
+            controller: FlowController::new(config),
             knobs,
             tier,
-            config,
-            quit_risk: None,
             consent: Consent::default(),
             competitive: false,
             current,
@@ -191,24 +187,23 @@ impl AdaptiveDifficulty {
     /// Starts from a known skill estimate instead of the prior. Forgets any encounters already
     /// recorded in this session; call it before [`record`](Self::record).
     pub fn with_skill(mut self, skill: SkillEstimate) -> Self {
-        self.rebuild_controller(skill);
+        self.controller.restart(skill);
         self
     }
 
     /// Uses `model` (the game's calibration of the skill scale). Keeps the skill estimate but
     /// forgets the encounters already recorded in this session.
     pub fn with_skill_model(mut self, model: SkillModel) -> Self {
-        self.config.model = model;
+        self.controller.set_model(model);
         let skill = *self.controller.skill();
-        self.rebuild_controller(skill);
+        self.controller.restart(skill);
         self
     }
 
     /// Adds a quit-risk model: while its risk is above the knobs' `quit_risk_ceiling`, the
     /// controller leans easier (after failures) or harder (after a run of wins).
     pub fn with_quit_risk(mut self, model: Arc<dyn QuitRisk>) -> Self {
-        self.quit_risk = Some(model.clone());
-        self.controller = self.controller.with_quit_risk(model);
+        self.controller.set_quit_risk(model);
         self
     }
 
@@ -217,15 +212,6 @@ impl AdaptiveDifficulty {
     pub fn with_consent(mut self, consent: Consent) -> Self {
         let _ = self.set_consent(consent);
         self
-    }
-
-    fn rebuild_controller(&mut self, skill: SkillEstimate) {
-        let mut controller = FlowController::resume(self.config.clone(), skill);
-        if let Some(model) = &self.quit_risk {
-            controller = controller.with_quit_risk(model.clone());
-        }
-        controller.set_current(f64::from(self.current));
-        self.controller = controller;
     }
 
     /// Records a finished encounter and, when adaptation is allowed, chooses the next
@@ -259,7 +245,8 @@ impl AdaptiveDifficulty {
         decision.previous = f64::from(from);
         decision.difficulty = f64::from(to);
         decision.predicted_success = self
-            .config
+            .controller
+            .config()
             .model
             .success_probability(&decision.skill, f64::from(to));
         decision.limited |= (to - wanted).abs() > 1e-6;

@@ -153,8 +153,31 @@ impl FlowController {
     /// and at most 0.3, in the direction the model says lowers the risk (it is asked about a
     /// win and a loss next): easier after failures, harder after a run of wins.
     pub fn with_quit_risk(mut self, model: Arc<dyn QuitRisk>) -> Self {
-        self.quit_risk = Some(model);
+        self.set_quit_risk(model);
         self
+    }
+
+    /// [`with_quit_risk`](Self::with_quit_risk) on a controller in place.
+    pub fn set_quit_risk(&mut self, model: Arc<dyn QuitRisk>) {
+        self.quit_risk = Some(model);
+    }
+
+    /// Whether a quit-risk model is in use.
+    pub fn has_quit_risk(&self) -> bool {
+        self.quit_risk.is_some()
+    }
+
+    /// Uses `model` for the skill from now on.
+    pub fn set_model(&mut self, model: SkillModel) {
+        self.config.model = model;
+    }
+
+    /// Starts over from `belief`, forgetting the outcomes it remembered and its last decision;
+    /// the configuration, quit-risk model and current difficulty stay.
+    pub fn restart(&mut self, belief: SkillEstimate) {
+        self.belief = belief;
+        self.history.clear();
+        self.last = None;
     }
 
     /// The configuration.
