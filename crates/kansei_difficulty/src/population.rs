@@ -21,10 +21,12 @@ macro_rules! bounded {
             fn try_from(value: f64) -> Result<Self, String> {
                 #[allow(clippy::manual_range_contains)]
                 if value.is_finite() && value >= $min as f64 && value <= $max as f64 {
-                    if value.fract() != 0.0 && (<$ty>::MAX as f64) == (u32::MAX as f64) {
+                    let converted = value as $ty;
+                    // An integer type drops a fraction; refuse it rather than truncate.
+                    if converted as f64 != value {
                         return Err(format!("expected a whole number, got {value}"));
                     }
-                    Ok(Self(value as $ty))
+                    Ok(Self(converted))
                 } else {
                     Err(format!(
                         "{value} is out of range: expected {} to {}",
