@@ -19,11 +19,13 @@ use kansei_difficulty::controller::{FlowConfig, FlowController};
 use kansei_difficulty::quit_risk::{MODEL_NAME, QuitRiskModel};
 use kansei_player::EncounterOutcome;
 
+/// Seven wins, then four losses in five: the frustration the model flags, so the decision
+/// takes its slowest path (the risk, then a win and a loss asked about next).
 fn history() -> Vec<EncounterOutcome> {
     (0..12)
         .map(|i| EncounterOutcome {
             difficulty: 0.5 + 0.01 * (i % 3) as f32,
-            success: i % 3 != 0,
+            success: i < 7 || i == 9,
             seconds: 90.0,
             damage_taken: 30.0,
             performance: Some(0.6),
@@ -47,6 +49,13 @@ fn quit_risk(c: &mut Criterion) {
     for outcome in &recent {
         controller.record(outcome);
     }
+    let decision = controller.decide();
+    assert!(
+        decision
+            .quit_risk
+            .is_some_and(|r| r > decision.quit_risk_ceiling),
+        "the benchmark history must put the risk above the ceiling: {decision:?}"
+    );
     c.bench_function("flow_decision_with_quit_risk", |b| {
         b.iter(|| std::hint::black_box(controller.decide()));
     });
