@@ -6,7 +6,10 @@
 //! The group brings adaptive difficulty too ([`DifficultyPlugin`](bevy_kansei::difficulty::plugin::DifficultyPlugin)):
 //! the orbiting shapes stand in for enemies and move at a speed scaled by the `enemy_damage`
 //! knob (1.0 at the designer's default, where the showcase stays: it plays no encounters; the
-//! `difficulty` example does).
+//! `difficulty` example does). Recommendations join as a small panel
+//! ([`RecommendPlugin`](bevy_kansei::recommend::plugin::RecommendPlugin) over the demo game
+//! library): the showcase's player has played one game, and the panel lists the top three picks
+//! with their reasons (the `recommend` example is the full library screen).
 //!
 //! ```text
 //! cargo run --example showcase
@@ -30,6 +33,7 @@ use bevy::{light::CascadeShadowConfigBuilder, prelude::*};
 use bevy_kansei::{
     KanseiPlugins,
     difficulty::plugin::DifficultyKnobValues,
+    recommend::plugin::{PlayRecorded, Recommendations},
     upscale::{KanseiUpscale, UpscaleMode},
 };
 
@@ -51,8 +55,8 @@ fn main() -> AppExit {
         KanseiPlugins,
     ))
     .insert_resource(ClearColor(Color::srgb(0.46, 0.62, 0.80)))
-    .add_systems(Startup, spawn_scene)
-    .add_systems(Update, (orbit, spin, toggle_upscale));
+    .add_systems(Startup, (spawn_scene, spawn_recommendations))
+    .add_systems(Update, (orbit, spin, toggle_upscale, show_recommendations));
     if let Some(capture) = capture {
         app.add_plugins(capture::CapturePlugin(capture));
     }
@@ -167,6 +171,47 @@ fn spawn_scene(
             Transform::from_xyz(x, 1.5, z).with_rotation(Quat::from_rotation_y(FRAC_PI_4)),
         ));
     }
+}
+
+/// The recommendations panel.
+#[derive(Component)]
+struct RecommendationsPanel;
+
+/// The first game of the demo library, "played" before the showcase starts.
+const PLAYED: u32 = 1;
+
+fn spawn_recommendations(mut commands: Commands, mut plays: MessageWriter<PlayRecorded>) {
+    plays.write(PlayRecorded(PLAYED));
+    commands.spawn((
+        RecommendationsPanel,
+        Text::new(""),
+        TextFont::from_font_size(15.0),
+        TextColor(Color::WHITE),
+        Node {
+            position_type: PositionType::Absolute,
+            left: Val::Px(16.0),
+            top: Val::Px(14.0),
+            padding: UiRect::axes(Val::Px(12.0), Val::Px(8.0)),
+            border_radius: BorderRadius::all(Val::Px(6.0)),
+            ..default()
+        },
+        BackgroundColor(Color::srgba(0.05, 0.06, 0.08, 0.72)),
+    ));
+}
+
+/// The top three recommendations and their reasons, when they change.
+fn show_recommendations(
+    recommendations: Res<Recommendations>,
+    mut panel: Single<&mut Text, With<RecommendationsPanel>>,
+) {
+    if !recommendations.is_changed() {
+        return;
+    }
+    let mut text = "Recommended for you".to_owned();
+    for (n, pick) in recommendations.items().iter().take(3).enumerate() {
+        text.push_str(&format!("\n{}. {} - {}", n + 1, pick.name, pick.reason));
+    }
+    panel.0 = text;
 }
 
 fn orbit(

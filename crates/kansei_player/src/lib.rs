@@ -12,6 +12,8 @@
 //!   calibrated success predictions and the difficulty that hits a target success rate.
 //! - [`ProfileStore`]: profiles as versioned RON files in a folder the game chooses, written
 //!   atomically; an unreadable or newer file is set aside and reported, never silently dropped.
+//! - `plugin` (feature `bevy`): the profile as one Bevy resource, `SavedProfile`, shared by every
+//!   Kansei plugin and saved whenever it changes.
 //!
 //! Nothing here leaves the device: the store writes only to the folder it is given.
 //!
@@ -41,16 +43,21 @@
 //! # }
 //! ```
 //!
-//! The adaptive difficulty (`kansei_difficulty`) reads and updates it.
+//! The adaptive difficulty (`kansei_difficulty`) reads and updates it, and the recommendations
+//! (`kansei_recommend`) keep the player's plays in it. In a Bevy app they share one copy through
+//! `plugin::SavedProfile` (feature `bevy`).
 
 mod outcome;
+#[cfg(feature = "bevy")]
+pub mod plugin;
 mod profile;
 pub mod skill;
 mod store;
 
 pub use outcome::{EncounterOutcome, MAX_DAMAGE, MAX_RETRIES, MAX_SECONDS, TelemetryError};
 pub use profile::{
-    Consent, DEFAULT_HISTORY_CAPACITY, PROFILE_VERSION, PlayerProfile, RejectedTelemetry,
+    Consent, DEFAULT_HISTORY_CAPACITY, PLAY_HISTORY_CAPACITY, PROFILE_VERSION, PlayerProfile,
+    RejectedTelemetry,
     SkillEstimate,
 };
 pub use store::{LoadIssue, Loaded, MAX_PLAYER_ID_LEN, ProfileStore, StoreError};

@@ -15,6 +15,10 @@ pub const PROFILE_VERSION: u32 = 1;
 /// difficulty and recommendation models look at.
 pub const DEFAULT_HISTORY_CAPACITY: usize = 256;
 
+/// Plays kept per player for recommendations (the oldest drop out first); the sequential
+/// recommender reads the last 50.
+pub const PLAY_HISTORY_CAPACITY: usize = 256;
+
 /// What the player agreed to. Both default to on, as the game's settings screen should show
 /// them, and both can be switched off at any time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,6 +127,10 @@ pub struct PlayerProfile {
     capacity: usize,
     /// Telemetry refused so far.
     pub rejected: RejectedTelemetry,
+    /// What the player played (catalogue item ids, `kansei_recommend`'s), oldest first, at most
+    /// [`PLAY_HISTORY_CAPACITY`]. Recorded only with consent to personalisation.
+    #[serde(default)]
+    plays: VecDeque<u32>,
 }
 
 impl PlayerProfile {
@@ -137,7 +145,33 @@ impl PlayerProfile {
             outcomes: VecDeque::new(),
             capacity: DEFAULT_HISTORY_CAPACITY,
             rejected: RejectedTelemetry::default(),
+            plays: VecDeque::new(),
         }
+    }
+
+    /// Records that the player played catalogue item `item` (id 0 means "no item" and is
+    /// refused). Returns `false` and records nothing when the player has not consented to
+    /// personalisation.
+    pub fn record_play(&mut self, item: u32) -> bool {
+        if item == 0 || !self.consent.personalisation {
+            return false;
+        }
+        if self.plays.len() == PLAY_HISTORY_CAPACITY {
+            self.plays.pop_front();
+        }
+        self.plays.push_back(item);
+        true
+    }
+
+    /// The kept plays, oldest first.
+    pub fn plays(&self) -> impl ExactSizeIterator<Item = u32> + '_ {
+        self.plays.iter().copied()
+    }
+
+    /// Forgets every play. Save the profile afterwards to forget them on disk too (or delete the
+    /// whole profile with [`ProfileStore::forget`](crate::ProfileStore::forget)).
+    pub fn forget_plays(&mut self) {
+        self.plays = VecDeque::new();
     }
 
     /// Adds `outcome` to the history after checking it and updates the skill estimate (a quit
@@ -185,6 +219,15 @@ impl PlayerProfile {
                 self.outcomes.len(),
                 self.capacity
             ));
+        }
+        if self.plays.len() > PLAY_HISTORY_CAPACITY {
+            return Err(format!(
+                "{} plays for a capacity of {PLAY_HISTORY_CAPACITY}",
+                self.plays.len()
+            ));
+        }
+        if self.plays.contains(&0) {
+            return Err("play of item id 0 (ids start at 1)".into());
         }
         if let Some((i, error)) = self
             .outcomes
@@ -237,6 +280,23 @@ mod tests {
         assert!(profile.outcomes().next().expect("kept").success);
         assert_eq!(profile.recent(3).count(), 3);
         assert!(!profile.recent(1).next().expect("kept").success);
+    }
+
+    #[test]
+    fn plays_need_consent_and_can_be_forgotten() {
+        let mut profile = PlayerProfile::new("p1");
+        assert!(profile.record_play(7));
+        assert!(!profile.record_play(0));
+        for item in 1..=PLAY_HISTORY_CAPACITY as u32 {
+            profile.record_play(item);
+        }
+        assert_eq!(profile.plays().len(), PLAY_HISTORY_CAPACITY);
+        assert_eq!(profile.plays().next(), Some(1), "the oldest play dropped out");
+        profile.consent.personalisation = false;
+        assert!(!profile.record_play(9));
+        assert_eq!(profile.plays().last(), Some(PLAY_HISTORY_CAPACITY as u32));
+        profile.forget_plays();
+        assert_eq!(profile.plays().len(), 0);
     }
 
     #[test]

@@ -171,6 +171,45 @@ impl ProfileStore {
     }
 }
 
+impl ProfileStore {
+    /// Forgets `player_id` on disk: deletes their profile, every copy of it set aside by
+    /// [`load`](Self::load) (`<id>.corrupt-*.ron`, `<id>.v*-*.ron`) and any unfinished
+    /// `<id>.ron.tmp`. Returns the files deleted. The game should also drop the profile it holds
+    /// in memory.
+    pub fn forget(&self, player_id: &str) -> Result<Vec<PathBuf>, StoreError> {
+        let profile = self.path(player_id)?;
+        let entries = std::fs::read_dir(&self.dir).map_err(|source| StoreError::Io {
+            action: "list the profile folder",
+            path: self.dir.clone(),
+            source,
+        })?;
+        let corrupt = format!("{player_id}.corrupt-");
+        let newer = format!("{player_id}.v");
+        let mut deleted = Vec::new();
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let set_aside = (name.starts_with(&corrupt) || name.starts_with(&newer))
+                && name.ends_with(".ron");
+            let ours = name == format!("{player_id}.ron")
+                || name == format!("{player_id}.ron.tmp")
+                || set_aside;
+            if !ours {
+                continue;
+            }
+            let path = entry.path();
+            std::fs::remove_file(&path).map_err(|source| StoreError::Io {
+                action: "delete",
+                path: path.clone(),
+                source,
+            })?;
+            deleted.push(path);
+        }
+        debug_assert!(!profile.exists());
+        deleted.sort();
+        Ok(deleted)
+    }
+}
+
 /// Why a saved profile is unusable.
 enum Problem {
     /// Written by a newer version.

@@ -125,3 +125,45 @@ fn bad_player_ids_are_refused() -> TestResult {
     }
     Ok(())
 }
+
+#[test]
+fn forgotten_plays_and_players_are_gone_from_disk() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = ProfileStore::open(dir.path())?;
+    let mut ana = PlayerProfile::new("ana");
+    for item in [9_107_u32, 9_108, 9_109] {
+        assert!(ana.record_play(item));
+    }
+    let path = store.save(&ana)?;
+    assert!(std::fs::read_to_string(&path)?.contains("9108"));
+    assert_eq!(
+        store.load("ana")?.profile.plays().collect::<Vec<_>>(),
+        [9_107, 9_108, 9_109]
+    );
+
+    // Forgetting the plays: the saved file no longer holds them.
+    ana.forget_plays();
+    store.save(&ana)?;
+    assert!(!std::fs::read_to_string(&path)?.contains("9108"));
+    assert_eq!(store.load("ana")?.profile.plays().len(), 0);
+
+    // Forgetting the player: the profile, a set-aside copy and a stale temporary all go; other
+    // players stay.
+    ana.record_play(9_108);
+    store.save(&ana)?;
+    std::fs::write(dir.path().join("ana.corrupt-17.ron"), "plays: [9108]")?;
+    std::fs::write(dir.path().join("ana.ron.tmp"), "plays: [9108]")?;
+    let mut bo = PlayerProfile::new("bo");
+    bo.record_play(5);
+    store.save(&bo)?;
+    let deleted = store.forget("ana")?;
+    assert_eq!(deleted.len(), 3, "{deleted:?}");
+    for entry in std::fs::read_dir(dir.path())? {
+        let entry = entry?;
+        let text = std::fs::read_to_string(entry.path())?;
+        assert!(!text.contains("9108"), "{} still holds a play", entry.path().display());
+    }
+    assert!(store.path("bo").map(|p| p.exists())?);
+    assert_eq!(store.load("ana")?.profile, PlayerProfile::new("ana"));
+    Ok(())
+}

@@ -2,6 +2,7 @@
 
 pub mod difficulty;
 pub mod model;
+pub mod recommend;
 pub mod upscale;
 #[cfg(feature = "scenes")]
 pub mod upscale_bench_scenes;

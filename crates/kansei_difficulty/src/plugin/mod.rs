@@ -12,10 +12,13 @@
 //! | [`DifficultyState::set_adaptive`] from its settings screen | [`DifficultyChanged`] back to the designer's default |
 //! | the [`CompetitiveMode`] resource during ranked play | the same, and no adaptation while it exists |
 //! | [`Pacing::engaged`] while the player is in combat | intensity stops decaying |
-//! | a [`ProfileLocation`] in [`DifficultyPlugin::profile`] | the profile loaded at start, saved atomically after every learnt encounter and consent change ([`SavedProfile`]) |
+//! | a [`ProfileLocation`] in [`DifficultyPlugin::profile`] | the profile loaded at start into the shared [`SavedProfile`], saved atomically after every learnt encounter and consent change |
+//! | a consent change in [`SavedProfile`] (e.g. from the recommendations screen) | the same as [`DifficultyState::set_consent`] |
+//! | [`SavedProfile::forget_player`] | a fresh start at the designer's default, announced with [`FORGOTTEN_REASON`] |
 //!
-//! Everything runs in [`PostUpdate`], in [`DifficultySystems`], so what the game writes in
-//! [`Update`] is answered in the same frame and read by the game's systems in the next one.
+//! Everything runs in [`PostUpdate`], in [`DifficultySystems`] (before `kansei_player`'s
+//! [`SavedProfileSystems`], which writes the profile), so what the game writes in [`Update`] is
+//! answered in the same frame and read by the game's systems in the next one.
 //!
 //! # Usage
 //!
@@ -80,10 +83,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use bevy::prelude::*;
+use kansei_player::plugin::SavedProfilePlugin;
 use kansei_player::{Consent, PlayerProfile};
 
+pub use kansei_player::plugin::{ProfileLocation, SavedProfile, SavedProfileSystems};
 pub use messages::{DifficultyChanged, EncounterFinished, PacingEvent, PhaseChanged};
-pub use profile::{ProfileLocation, SavedProfile};
+pub use profile::FORGOTTEN_REASON;
 pub use resources::{CompetitiveMode, DifficultyKnobValues, DifficultyState, Pacing};
 
 use crate::director::{DirectorConfig, DirectorError, PacingDirector};
@@ -116,9 +121,10 @@ pub struct DifficultyPlugin {
     pub consent: Consent,
     /// Where to keep the player's profile (skill, recent outcomes, consent). Default `None`:
     /// nothing is written, and the player starts fresh every run. With a location the plugin
-    /// loads the profile at start (the saved consent wins over [`consent`](Self::consent), so
-    /// an opt-out survives a restart) and saves it atomically after every learnt encounter and
-    /// consent change; an unusable file is set aside with a warning.
+    /// loads the profile at start into the [`SavedProfile`] it shares with the other Kansei
+    /// plugins (the saved consent wins over [`consent`](Self::consent), so an opt-out survives
+    /// a restart), and it is saved atomically after every learnt encounter and consent change;
+    /// an unusable file is set aside with a warning.
     pub profile: Option<ProfileLocation>,
     /// A quit-risk model for the controller. Default `None`: the controller works from the
     /// skill estimate alone; [`with_quit_risk_model`](Self::with_quit_risk_model) loads the
@@ -237,19 +243,17 @@ pub struct DifficultySystems;
 
 impl Plugin for DifficultyPlugin {
     fn build(&self, app: &mut App) {
-        // A save folder that cannot be used must not stop the game: play on without saving.
-        let saved = self.profile.as_ref().and_then(|location| {
-            SavedProfile::open(location)
-                .inspect_err(|error| {
-                    warn!(
-                        "kansei_difficulty: cannot use the profile folder {} ({error}); the \
-                         player's profile will not be saved this run",
-                        location.dir.display()
-                    );
-                })
-                .ok()
-        });
-        let session = self.session(saved.as_ref().map(SavedProfile::profile));
+        // A save folder that cannot be used must not stop the game: `SavedProfilePlugin` warns
+        // and the game plays on without saving.
+        if let Some(location) = &self.profile {
+            app.add_plugins(SavedProfilePlugin(location.clone()));
+        }
+        let saved = self
+            .profile
+            .as_ref()
+            .and_then(|_| app.world().get_resource::<SavedProfile>());
+        let session = self.session(saved.map(SavedProfile::profile));
+        let link = saved.map(|saved| profile::ProfileLink::new(self.clone(), saved));
         let director = PacingDirector::new(self.director.clone())
             .unwrap_or_else(|error| panic!("DifficultyPlugin: {error}"));
         app.insert_resource(DifficultyKnobValues::new(
@@ -262,9 +266,12 @@ impl Plugin for DifficultyPlugin {
         .add_message::<DifficultyChanged>()
         .add_message::<PacingEvent>()
         .add_message::<PhaseChanged>()
+        // What this frame learnt is saved at its end.
+        .configure_sets(PostUpdate, DifficultySystems.before(SavedProfileSystems))
         .add_systems(
             PostUpdate,
             (
+                profile::sync_profile.run_if(resource_exists::<profile::ProfileLink>),
                 systems::follow_competitive_mode,
                 systems::record_encounters,
                 systems::publish_changes,
@@ -273,13 +280,8 @@ impl Plugin for DifficultyPlugin {
                 .chain()
                 .in_set(DifficultySystems),
         );
-        if let Some(saved) = saved {
-            app.insert_resource(saved).add_systems(
-                PostUpdate,
-                profile::save_profile
-                    .after(systems::publish_changes)
-                    .in_set(DifficultySystems),
-            );
+        if let Some(link) = link {
+            app.insert_resource(link);
         }
     }
 }

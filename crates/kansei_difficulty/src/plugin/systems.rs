@@ -7,10 +7,11 @@ use bevy::log::{info_span, warn};
 use bevy::prelude::*;
 
 use super::messages::{DifficultyChanged, EncounterFinished, PacingEvent, PhaseChanged};
-use super::profile::SavedProfile;
+use super::profile::{self, ProfileLink};
 use super::resources::{CompetitiveMode, DifficultyKnobValues, DifficultyState, Pacing};
 use crate::director::DirectorError;
 use kansei_player::TelemetryError;
+use kansei_player::plugin::SavedProfile;
 
 /// Starts or ends competitive mode as the [`CompetitiveMode`] resource appears or goes.
 pub(super) fn follow_competitive_mode(
@@ -31,6 +32,7 @@ pub(super) fn record_encounters(
     mut finished: MessageReader<EncounterFinished>,
     mut state: ResMut<DifficultyState>,
     mut saved: Option<ResMut<SavedProfile>>,
+    linked: Option<Res<ProfileLink>>,
     mut warned: Local<HashSet<Discriminant<TelemetryError>>>,
 ) {
     if finished.is_empty() {
@@ -41,9 +43,10 @@ pub(super) fn record_encounters(
         let learnt_before = state.session().recorded();
         let result = state.session_mut().record(outcome);
         if let Some(saved) = saved.as_mut()
+            && linked.is_some()
             && state.session().recorded() > learnt_before
         {
-            saved.record(outcome);
+            profile::record(saved, &state, outcome);
         }
         match result {
             Ok(Some(change)) => state.push(change),

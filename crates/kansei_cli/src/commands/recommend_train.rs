@@ -1,0 +1,108 @@
+//! `kansei recommend train`: trains the sequential recommender on an interaction file.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Args;
+use kansei_recommend::model::sequential::{RunFiles, TrainConfig, train};
+use kansei_recommend::{Catalogue, Interactions, LeaveLastOut};
+
+/// Arguments of `kansei recommend train`.
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Interaction file: `user item` lines, each user's in chronological order.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Output folder: the best model (`kansei-recommend-sequential.safetensors` and its card),
+    /// `catalogue.ron`, the checkpoint and the run's state.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Catalogue (RON) with names and tags; without one, items are numbered.
+    #[arg(long)]
+    pub catalogue: Option<PathBuf>,
+    /// Continue the run found in `--out` (same data and settings).
+    #[arg(long)]
+    pub resume: bool,
+    /// Most epochs (early stopping usually ends the run before).
+    #[arg(long, default_value_t = TrainConfig::default().max_epochs)]
+    pub max_epochs: u64,
+    /// Epochs without a better validation NDCG@10 before stopping.
+    #[arg(long, default_value_t = TrainConfig::default().patience)]
+    pub patience: u64,
+    /// Seed of the weights, batches, negatives and dropout.
+    #[arg(long, default_value_t = TrainConfig::default().seed)]
+    pub seed: u64,
+    /// Description of this machine for the model card.
+    #[arg(long, default_value = "CPU")]
+    pub machine: String,
+}
+
+/// Runs `kansei recommend train`; the error is the message to print.
+pub fn run(args: &TrainArgs) -> Result<(), String> {
+    let start = Instant::now();
+    let data = Interactions::load(&args.data).map_err(|e| e.to_string())?;
+    let mut catalogue = match &args.catalogue {
+        Some(path) => Catalogue::load(path).map_err(|e| e.to_string())?,
+        None => Catalogue::numbered(data.num_items),
+    };
+    if let Some(id) = (1..=data.num_items).find(|&id| !catalogue.contains(id))
+        && data.users.iter().flatten().any(|&item| item == id)
+    {
+        return Err(format!("{}: item {id} is not in the catalogue", args.data.display()));
+    }
+    let split = LeaveLastOut::new(&data);
+    let config = TrainConfig {
+        max_epochs: args.max_epochs,
+        patience: args.patience,
+        seed: args.seed,
+        machine: args.machine.clone(),
+        ..TrainConfig::default()
+    };
+    eprintln!(
+        "{}: {} users, {} items, {} interactions; training on all but each user's last two",
+        args.data.display(),
+        data.active_users(),
+        data.num_items,
+        data.len()
+    );
+    let state = train(
+        &split,
+        &config,
+        &args.out,
+        args.resume,
+        |epoch| {
+            eprintln!(
+                "epoch {:>3}: loss {:.4}, validation HR@10 {:.4}, NDCG@10 {:.4}{} ({:.0} s)",
+                epoch.epoch,
+                epoch.loss,
+                epoch.valid_hr,
+                epoch.valid_ndcg,
+                if epoch.improved { ", best so far: saved" } else { "" },
+                epoch.elapsed_s
+            );
+        },
+        |_, _, _| {},
+    )
+    .map_err(|e| e.to_string())?;
+
+    // The catalogue with each item's training plays, for cold start and the re-ranker.
+    let counts = kansei_recommend::data::count_items(split.num_items, split.train.iter());
+    catalogue.set_plays(&counts);
+    let catalogue_path = args.out.join("catalogue.ron");
+    let text = catalogue.to_ron().map_err(|e| e.to_string())?;
+    std::fs::write(&catalogue_path, text)
+        .map_err(|e| format!("{}: {e}", catalogue_path.display()))?;
+
+    let files = RunFiles::in_dir(&args.out);
+    let (best_epoch, best_ndcg) = state.best.unwrap_or((0, 0.0));
+    println!(
+        "best epoch {best_epoch} of {} (validation NDCG@10 {best_ndcg:.4}); {:.0} s this session, \
+         {:.0} s in all",
+        state.epochs,
+        start.elapsed().as_secs_f64(),
+        state.wall_time_s
+    );
+    println!("model: {}", files.model.display());
+    println!("catalogue: {}", catalogue_path.display());
+    Ok(())
+}

@@ -1,0 +1,246 @@
+//! `kansei recommend eval` end to end: JSON and table output on a small interaction file, the
+//! popularity baseline on the real Amazon games file, and one-line errors (exit code 1, no
+//! panic) for bad data and unknown models.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+fn kansei(args: &[&str]) -> std::io::Result<Output> {
+    Command::new(env!("CARGO_BIN_EXE_kansei"))
+        .args(args)
+        .output()
+}
+
+/// 60 users with 4 to 9 plays each over 40 items, in a repeating pattern Markov can learn.
+fn small_data(dir: &Path) -> Result<PathBuf, std::io::Error> {
+    let mut text = String::from("# user item\n");
+    for user in 1..=60u32 {
+        for step in 0..(4 + user % 6) {
+            text.push_str(&format!("{user} {}\n", 1 + (user + step * 3) % 40));
+        }
+    }
+    let path = dir.join("plays.txt");
+    std::fs::write(&path, text)?;
+    Ok(path)
+}
+
+fn fails_with(out: &Output, needles: &[&str]) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "should fail: {stderr}");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for needle in needles {
+        assert!(stderr.contains(needle), "`{needle}` not in: {stderr}");
+    }
+}
+
+fn succeeds(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn json_output_parses() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let data = small_data(dir.path())?;
+    let data = data.to_str().ok_or("path")?;
+    let out = kansei(&[
+        "recommend",
+        "eval",
+        "--data",
+        data,
+        "--model",
+        "markov",
+        "--json",
+        "--rerank",
+    ])?;
+    let report: Value = serde_json::from_str(&succeeds(&out))?;
+    assert_eq!(report["model"], "markov");
+    assert_eq!(report["split"], "test");
+    assert_eq!(report["data"], data);
+    assert_eq!(report["sampled_users"], 60);
+    assert_eq!(report["num_items"], 40);
+    for metric in ["hr", "ndcg"] {
+        let value = report["sampled"][metric].as_f64().ok_or(metric)?;
+        assert!((0.0..=1.0).contains(&value), "{metric} {value}");
+    }
+    for metric in ["hr", "ndcg", "coverage", "gini"] {
+        let value = report["full"][metric].as_f64().ok_or(metric)?;
+        assert!((0.0..=1.0).contains(&value), "{metric} {value}");
+    }
+    assert!(
+        report["full"]["mean_popularity"]
+            .as_f64()
+            .ok_or("popularity")?
+            > 0.0
+    );
+    let strength = report["reranked"]["config"]["strength"]
+        .as_f64()
+        .ok_or("rerank")?;
+    assert!((strength - 0.15).abs() < 1e-6);
+    assert!(report["reranked"]["full"]["coverage"].is_number());
+
+    // Deterministic for a seed, different for another; the validation split works too.
+    let again = kansei(&[
+        "recommend",
+        "eval",
+        "--data",
+        data,
+        "--model",
+        "markov",
+        "--json",
+        "--rerank",
+    ])?;
+    let again: Value = serde_json::from_str(&succeeds(&again))?;
+    assert_eq!(again["sampled"], report["sampled"]);
+    assert_eq!(again["full"], report["full"]);
+    let valid = kansei(&[
+        "recommend",
+        "eval",
+        "--data",
+        data,
+        "--model",
+        "popular",
+        "--json",
+        "--split",
+        "valid",
+        "--users",
+        "20",
+        "--seed",
+        "7",
+    ])?;
+    let valid: Value = serde_json::from_str(&succeeds(&valid))?;
+    assert_eq!(valid["split"], "valid");
+    assert_eq!(valid["sampled_users"], 20);
+    assert_eq!(valid["seed"], 7);
+    assert!(valid["reranked"].is_null());
+    Ok(())
+}
+
+#[test]
+fn the_table_names_every_figure() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let data = small_data(dir.path())?;
+    let out = kansei(&[
+        "recommend",
+        "eval",
+        "--data",
+        data.to_str().ok_or("path")?,
+        "--model",
+        "popular",
+        "--rerank",
+        "0.5",
+    ])?;
+    let table = succeeds(&out);
+    for needle in [
+        "model popular",
+        "HR@10",
+        "NDCG@10",
+        "coverage@10",
+        "Gini@10",
+        "mean pop.",
+        "sampled (100 negatives)",
+        "full ranking",
+        "re-ranked (0.5 of 200)",
+    ] {
+        assert!(table.contains(needle), "`{needle}` not in:\n{table}");
+    }
+    Ok(())
+}
+
+#[test]
+fn a_bad_data_file_names_the_line() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("bad.txt");
+    std::fs::write(&path, "1 2\n1 3\n\n2 x\n")?;
+    let out = kansei(&[
+        "recommend",
+        "eval",
+        "--data",
+        path.to_str().ok_or("path")?,
+        "--model",
+        "popular",
+    ])?;
+    fails_with(&out, &["bad.txt:4:", "not a positive integer"]);
+
+    let missing = dir.path().join("missing.txt");
+    let out = kansei(&[
+        "recommend",
+        "eval",
+        "--data",
+        missing.to_str().ok_or("path")?,
+        "--model",
+        "markov",
+    ])?;
+    fails_with(&out, &["missing.txt"]);
+
+    let empty = dir.path().join("empty.txt");
+    std::fs::write(&empty, "# nothing\n")?;
+    let out = kansei(&[
+        "recommend",
+        "eval",
+        "--data",
+        empty.to_str().ok_or("path")?,
+        "--model",
+        "markov",
+    ])?;
+    fails_with(&out, &["no interactions"]);
+    Ok(())
+}
+
+#[test]
+fn unknown_models_are_refused() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let data = small_data(dir.path())?;
+    let data = data.to_str().ok_or("path")?;
+    let out = kansei(&["recommend", "eval", "--data", data, "--model", "sasrec"])?;
+    fails_with(&out, &["unknown model `sasrec`", "popular", "markov"]);
+    let out = kansei(&[
+        "recommend",
+        "eval",
+        "--data",
+        data,
+        "--model",
+        "nowhere/model.safetensors",
+    ])?;
+    fails_with(&out, &["nowhere/model.safetensors", "not found"]);
+    // A file that is not a model.
+    let out = kansei(&["recommend", "eval", "--data", data, "--model", data])?;
+    fails_with(&out, &["plays.txt"]);
+    Ok(())
+}
+
+#[test]
+fn popular_on_amazon_games_matches_the_reference() -> TestResult {
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/recsys/amazon_games.txt");
+    assert!(
+        data.is_file(),
+        "recsys data missing: {} (see ../shared/data/README.md)",
+        data.display()
+    );
+    let out = kansei(&[
+        "recommend",
+        "eval",
+        "--data",
+        data.to_str().ok_or("path")?,
+        "--model",
+        "popular",
+        "--json",
+    ])?;
+    let report: Value = serde_json::from_str(&succeeds(&out))?;
+    let figure = |a: &str, b: &str| report[a][b].as_f64().ok_or("figure");
+    assert!((figure("sampled", "hr")? - 0.468).abs() <= 0.01);
+    assert!((figure("sampled", "ndcg")? - 0.275).abs() <= 0.01);
+    assert!((figure("full", "hr")? - 0.0190).abs() <= 0.001);
+    assert!((figure("full", "ndcg")? - 0.0099).abs() <= 0.001);
+    Ok(())
+}

@@ -1,0 +1,61 @@
+//! Top-10 recommendations with reasons for one player, on one core, with a 25,000-item
+//! catalogue: the issue's on-device budget is 5 ms.
+//!
+//! ```sh
+//! RAYON_NUM_THREADS=1 cargo bench -p kansei_recommend --no-default-features --bench top10
+//! ```
+//!
+//! The network has the shipped model's shape (width 50, 2 blocks, history 50) with seeded random
+//! weights: the cost does not depend on the values. `RAYON_NUM_THREADS=1` holds candle to one
+//! core; the bench refuses to run without it so its figure always means one core.
+
+use std::hint::black_box;
+
+use candle_core::{DType, Device};
+use candle_nn::VarMap;
+use criterion::{Criterion, criterion_group, criterion_main};
+use kansei_nn::seeded_var_builder;
+use kansei_recommend::model::sequential::{NetConfig, SequentialModel, SequentialNet};
+use kansei_recommend::{Catalogue, RecommendEngine};
+
+const ITEMS: u32 = 25_000;
+
+fn engine() -> RecommendEngine {
+    let varmap = VarMap::new();
+    let net = SequentialNet::new(
+        NetConfig::for_items(ITEMS),
+        seeded_var_builder(&varmap, 1, DType::F32, &Device::Cpu),
+    )
+    .expect("network");
+    let model = SequentialModel::from_net(net).expect("model");
+    RecommendEngine::new(Box::new(model), Catalogue::numbered(ITEMS)).expect("engine")
+}
+
+fn top10(c: &mut Criterion) {
+    assert_eq!(
+        std::env::var("RAYON_NUM_THREADS").as_deref(),
+        Ok("1"),
+        "run with RAYON_NUM_THREADS=1: the budget is for one core"
+    );
+    let engine = engine();
+    // A full history (the model reads 50 plays), spread over the catalogue.
+    let history: Vec<u32> = (0..50u32).map(|i| 1 + (i * 7919) % ITEMS).collect();
+    let picks = engine.recommend(&history, 10).expect("recommend");
+    assert_eq!(picks.len(), 10);
+
+    c.bench_function("top-10 with reasons, 25k items, 50 plays", |b| {
+        b.iter(|| engine.recommend(black_box(&history), 10).expect("recommend"));
+    });
+    let mut scores = vec![0.0; ITEMS as usize + 1];
+    c.bench_function("scores only, 25k items, 50 plays", |b| {
+        b.iter(|| {
+            engine
+                .model()
+                .score_into(black_box(&history), &mut scores)
+                .expect("scores");
+        });
+    });
+}
+
+criterion_group!(benches, top10);
+criterion_main!(benches);

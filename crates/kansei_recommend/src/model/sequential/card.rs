@@ -1,0 +1,93 @@
+//! The sequential model's card.
+
+use kansei_nn::{CardDType, Dim, InferenceCost, ModelCard, TensorSignature, TrainingData, TrainingRecipe};
+
+use super::MODEL_NAME;
+use super::net::NetConfig;
+use super::train::TrainConfig;
+
+/// The card of a model trained with `config`, best at `epoch` after `wall_time_s` seconds.
+pub fn model_card(
+    config: &TrainConfig,
+    net: &NetConfig,
+    epoch: u64,
+    wall_time_s: f64,
+    valid_hr: f64,
+    valid_ndcg: f64,
+) -> ModelCard {
+    ModelCard {
+        name: MODEL_NAME.to_owned(),
+        version: format!("1.0.0-e{epoch}"),
+        task: format!(
+            "Scores every catalogue item (ids 1..={}) as the player's next play from their last \
+             {} plays, oldest first (self-attentive sequential recommendation)",
+            net.num_items, net.max_len
+        ),
+        inputs: vec![TensorSignature {
+            name: "history".to_owned(),
+            dtype: CardDType::U32,
+            shape: vec![Dim::Named("batch".to_owned()), Dim::Named("length".to_owned())],
+        }],
+        outputs: vec![TensorSignature {
+            name: "scores".to_owned(),
+            dtype: CardDType::F32,
+            shape: vec![
+                Dim::Named("batch".to_owned()),
+                Dim::Fixed(net.num_items as usize + 1),
+            ],
+        }],
+        parameters: 0,
+        cost: InferenceCost {
+            unit: "recommendation (a full history scored against the catalogue)".to_owned(),
+            macs_per_unit: net.macs_per_recommendation(),
+        },
+        training_data: TrainingData {
+            description: "Sequences of item interactions per user, `user item` lines in \
+                          chronological order; the last two items of each user held out \
+                          (validation, test)"
+                .to_owned(),
+            provenance: "Given to `kansei recommend train --data FILE`".to_owned(),
+            licence: "That of the data file".to_owned(),
+        },
+        training: TrainingRecipe {
+            description: format!(
+                "width {}, {} blocks, history {}; sampled softmax over {} shared uniform \
+                 negatives{}; AdamW lr {} (constant), weight decay {}, dropout {}, batch {} \
+                 users, seed {}; early stopping on validation NDCG@10 (sampled, {} users) with \
+                 patience {}: best at epoch {epoch} (HR@10 {valid_hr:.4}, NDCG@10 \
+                 {valid_ndcg:.4})",
+                config.width,
+                config.blocks,
+                config.max_len,
+                config.negatives,
+                if config.in_batch_negatives { " and the batch's targets" } else { "" },
+                config.learning_rate,
+                config.weight_decay,
+                config.dropout,
+                config.batch,
+                config.seed,
+                config.validation_users,
+                config.patience,
+            ),
+            steps: epoch,
+            wall_time_s,
+            machine: config.machine.clone(),
+        },
+        intended_use: "Recommending what a player may want next (games, levels, modes, items) \
+                       from their own history, on their device; reasons come from item-embedding \
+                       similarity to what they played."
+            .to_owned(),
+        limitations: vec![
+            "Knows only the items of the catalogue it was trained on: a new item needs retraining \
+             (the model refuses unknown ids)."
+                .to_owned(),
+            "Learns popularity from the data: without the long-tail re-ranker it recommends \
+             popular items more than their share."
+                .to_owned(),
+            "A player with no history gets the same list as every new player; use cold-start \
+             picks by preferred tags instead."
+                .to_owned(),
+        ],
+        weights_checksum: None,
+    }
+}

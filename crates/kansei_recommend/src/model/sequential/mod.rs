@@ -1,0 +1,27 @@
+//! The self-attentive sequential model (`SASRec`-style, Kang and `McAuley` 2018), in candle.
+//!
+//! Item and position embeddings, causal single-head self-attention blocks with point-wise
+//! feed-forward layers (pre-norm, residual), a final layer norm, and scores as dot products with
+//! the item embeddings. Trained with a sampled softmax (see [`loss`]) and early stopping on the
+//! validation split ([`train`]).
+//!
+//! - [`net`]: the network and padded batches.
+//! - [`model`]: [`SequentialModel`], the loaded model behind [`crate::Recommender`].
+//! - [`train`]: the training run.
+
+mod batches;
+mod block;
+mod card;
+pub mod loss;
+pub mod model;
+pub mod net;
+pub mod train;
+mod validate;
+
+pub use model::{GAMES_CATALOGUE_PATH, GAMES_MODEL_PATH, MODEL_NAME, SequentialModel};
+pub use net::{NetConfig, PaddedBatch, SequentialNet};
+pub use train::{EpochReport, RunFiles, TrainConfig, TrainState, train};
+pub use validate::validation_metrics;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,359 @@
+//! Training the sequential model: epochs over every user's training history, validation after
+//! each epoch, early stopping, the best weights saved as they improve, and checkpoints that let
+//! an interrupted run resume where it stopped.
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use candle_core::{DType, Device};
+use candle_nn::{ParamsAdamW, VarMap};
+use kansei_nn::{LrSchedule, ResumableAdamW, Trainer, seeded_var_builder};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+use super::batches::{batches_per_epoch, epoch_batches};
+use super::card::model_card;
+use super::loss::{NextItemBatch, sampled_softmax_loss};
+use super::model::SequentialModel;
+use super::net::{NetConfig, SequentialNet};
+use super::validate::validation_metrics;
+use crate::data::LeaveLastOut;
+use crate::error::RecommendError;
+
+/// How to train. The defaults are meant to work on any interaction file without tuning: early
+/// stopping decides how long to train.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Embedding width. Default 50.
+    pub width: usize,
+    /// Self-attention blocks. Default 2.
+    pub blocks: usize,
+    /// Longest history read. Default 50.
+    pub max_len: usize,
+    /// Dropout rate while training. Default 0.2.
+    pub dropout: f64,
+    /// `AdamW` learning rate (constant). Default 2e-3.
+    pub learning_rate: f64,
+    /// `AdamW` weight decay. Default 0.
+    pub weight_decay: f64,
+    /// Users per batch. Default 128.
+    pub batch: usize,
+    /// Uniformly drawn negatives per batch in the sampled softmax, shared by the batch.
+    /// Default 2,048: every item must be pushed down often enough to learn that it is not next.
+    pub negatives: usize,
+    /// Whether the batch's own targets are negatives too (popularity-weighted negatives, which
+    /// teach ranking against popular items). Default off.
+    pub in_batch_negatives: bool,
+    /// Most epochs. Default 200.
+    pub max_epochs: u64,
+    /// Epochs without a better validation NDCG@10 before stopping. Default 10.
+    pub patience: u64,
+    /// Users the validation metric is measured on. Default 10,000.
+    pub validation_users: usize,
+    /// Seed of the initial weights, batches, negatives and dropout. Default 1.
+    pub seed: u64,
+    /// The machine, as the model card names it. Default `"CPU"`.
+    pub machine: String,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            width: 50,
+            blocks: 2,
+            max_len: 50,
+            dropout: 0.2,
+            learning_rate: 2e-3,
+            weight_decay: 0.0,
+            batch: 128,
+            negatives: 2_048,
+            in_batch_negatives: false,
+            max_epochs: 200,
+            patience: 10,
+            validation_users: 10_000,
+            seed: 1,
+            machine: "CPU".to_owned(),
+        }
+    }
+}
+
+/// One epoch's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochReport {
+    /// 1-based epoch.
+    pub epoch: u64,
+    /// Mean training loss over the epoch.
+    pub loss: f64,
+    /// Validation HR@10 (sampled protocol).
+    pub valid_hr: f64,
+    /// Validation NDCG@10 (sampled protocol); early stopping watches this.
+    pub valid_ndcg: f64,
+    /// Whether this epoch was the best so far (and its weights were saved).
+    pub improved: bool,
+    /// Wall time of the run so far, seconds.
+    pub elapsed_s: f64,
+}
+
+/// Where a run is, saved after every epoch beside the checkpoint.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrainState {
+    /// Epochs completed.
+    pub epochs: u64,
+    /// The best epoch and its validation NDCG@10.
+    pub best: Option<(u64, f64)>,
+    /// Whether early stopping ended the run (a run that reached its epoch limit can be resumed
+    /// with a higher one).
+    #[serde(default)]
+    pub stopped_early: bool,
+    /// Wall time over all sessions of the run, seconds.
+    pub wall_time_s: f64,
+    /// Every epoch so far.
+    pub history: Vec<EpochReport>,
+}
+
+/// The files of a training run in its output folder.
+#[derive(Debug, Clone)]
+pub struct RunFiles {
+    /// The best model (weights; the card sits beside it).
+    pub model: PathBuf,
+    /// The optimizer checkpoint.
+    pub checkpoint: PathBuf,
+    /// The run's [`TrainState`] (RON).
+    pub state: PathBuf,
+}
+
+impl RunFiles {
+    /// The files in `dir`.
+    pub fn in_dir(dir: &Path) -> Self {
+        Self {
+            model: dir.join(format!("{}.safetensors", super::MODEL_NAME)),
+            checkpoint: dir.join("checkpoint.safetensors"),
+            state: dir.join("train-state.ron"),
+        }
+    }
+}
+
+/// Trains on `split`'s training sequences, validating on its validation items, and keeps the
+/// best model in `dir` (see [`RunFiles`]). With `resume`, continues the run found in `dir`.
+/// `on_epoch` sees every epoch; `on_step` every step `(step, steps, loss)`.
+///
+/// # Errors
+///
+/// [`RecommendError::Invalid`] for data without any sequence of two items or a bad config,
+/// [`RecommendError::Io`] if `dir` cannot be written, and training errors.
+pub fn train(
+    split: &LeaveLastOut,
+    config: &TrainConfig,
+    dir: &Path,
+    resume: bool,
+    mut on_epoch: impl FnMut(&EpochReport),
+    mut on_step: impl FnMut(u64, u64, f64),
+) -> Result<TrainState, RecommendError> {
+    check_config(config)?;
+    let users: Vec<usize> = (0..split.train.len())
+        .filter(|&u| split.train[u].len() >= 2)
+        .collect();
+    if users.is_empty() || split.num_items == 0 {
+        return Err(RecommendError::Invalid(
+            "no user has two training interactions: nothing to learn from".to_owned(),
+        ));
+    }
+    std::fs::create_dir_all(dir).map_err(|source| RecommendError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let files = RunFiles::in_dir(dir);
+    let mut state = if resume {
+        read_state(&files.state)?
+    } else {
+        TrainState::default()
+    };
+    if state.stopped_early || state.epochs >= config.max_epochs {
+        return Ok(state);
+    }
+
+    let device = Device::Cpu;
+    let net_config = NetConfig {
+        num_items: split.num_items,
+        width: config.width,
+        blocks: config.blocks,
+        max_len: config.max_len,
+    };
+    let varmap = VarMap::new();
+    let net = SequentialNet::new(
+        net_config,
+        seeded_var_builder(&varmap, config.seed, DType::F32, &device),
+    )?;
+    let lengths: Vec<usize> = split.train.iter().map(Vec::len).collect();
+    let steps_per_epoch = batches_per_epoch(users.len(), config.batch);
+    let total_steps = steps_per_epoch * config.max_epochs;
+    let params = ParamsAdamW {
+        lr: config.learning_rate,
+        weight_decay: config.weight_decay,
+        ..ParamsAdamW::default()
+    };
+
+    let session_start = Instant::now();
+    let wall_before = state.wall_time_s;
+    let mut current: Option<(u64, Vec<Vec<usize>>)> = None;
+    let mut epoch_loss = 0.0;
+    let mut outcome: Result<(), RecommendError> = Ok(());
+    Trainer::<ResumableAdamW>::new(&varmap, params, total_steps)
+        .seed(config.seed)
+        .schedule(LrSchedule::Constant(config.learning_rate))
+        .checkpoint(&files.checkpoint, steps_per_epoch)
+        .resume(resume)
+        .run(
+            |step| {
+                let epoch = step.step / steps_per_epoch;
+                if current.as_ref().is_none_or(|(e, _)| *e != epoch) {
+                    let batches = epoch_batches(&users, &lengths, config.batch, config.seed, epoch);
+                    current = Some((epoch, batches));
+                }
+                let batches = current.as_ref().map(|(_, b)| b.as_slice()).unwrap_or_default();
+                let rows = &batches[(step.step % steps_per_epoch) as usize];
+                let sequences: Vec<&[u32]> = rows.iter().map(|&u| split.train[u].as_slice()).collect();
+                let batch = NextItemBatch::new(&sequences, config.max_len, &device)?;
+                let mut dropout_rng = StdRng::seed_from_u64(step.rng.random());
+                sampled_softmax_loss(
+                    &net,
+                    &batch,
+                    config.negatives,
+                    config.in_batch_negatives,
+                    config.dropout,
+                    step.rng,
+                    Some(&mut dropout_rng),
+                )
+            },
+            |progress| {
+                epoch_loss += progress.loss;
+                on_step(progress.step, progress.total_steps, progress.loss);
+                if progress.step % steps_per_epoch != 0 {
+                    return ControlFlow::Continue(());
+                }
+                let epoch = progress.step / steps_per_epoch;
+                let result = end_epoch(
+                    EpochEnd {
+                        net: &net,
+                        varmap: &varmap,
+                        split,
+                        config,
+                        files: &files,
+                        epoch,
+                        loss: epoch_loss / steps_per_epoch as f64,
+                        wall_time_s: wall_before + session_start.elapsed().as_secs_f64(),
+                    },
+                    &mut state,
+                );
+                epoch_loss = 0.0;
+                match result {
+                    Ok(report) => {
+                        on_epoch(&report);
+                        if state.stopped_early {
+                            ControlFlow::Break(())
+                        } else {
+                            ControlFlow::Continue(())
+                        }
+                    }
+                    Err(error) => {
+                        outcome = Err(error);
+                        ControlFlow::Break(())
+                    }
+                }
+            },
+        )?;
+    outcome?;
+    Ok(state)
+}
+
+/// What the end of an epoch needs.
+struct EpochEnd<'a> {
+    net: &'a SequentialNet,
+    varmap: &'a VarMap,
+    split: &'a LeaveLastOut,
+    config: &'a TrainConfig,
+    files: &'a RunFiles,
+    epoch: u64,
+    loss: f64,
+    wall_time_s: f64,
+}
+
+/// Validates, saves the model if it improved, decides whether to stop, and records the state.
+fn end_epoch(end: EpochEnd<'_>, state: &mut TrainState) -> Result<EpochReport, RecommendError> {
+    let model = SequentialModel::from_net(end.net.clone())?;
+    let (valid_hr, valid_ndcg) = validation_metrics(
+        &model,
+        end.split,
+        end.config.validation_users,
+        end.config.seed,
+    )?;
+    let improved = state.best.is_none_or(|(_, best)| valid_ndcg > best);
+    if improved {
+        state.best = Some((end.epoch, valid_ndcg));
+        let card = model_card(end.config, end.net.config(), end.epoch, end.wall_time_s, valid_hr, valid_ndcg);
+        kansei_nn::save_varmap(&end.files.model, &card, end.varmap)?;
+    }
+    let report = EpochReport {
+        epoch: end.epoch,
+        loss: end.loss,
+        valid_hr,
+        valid_ndcg,
+        improved,
+        elapsed_s: end.wall_time_s,
+    };
+    state.epochs = end.epoch;
+    state.wall_time_s = end.wall_time_s;
+    state.history.push(report.clone());
+    let since_best = state.best.map_or(0, |(best, _)| end.epoch - best);
+    state.stopped_early = since_best >= end.config.patience;
+    write_state(&end.files.state, state)?;
+    Ok(report)
+}
+
+fn check_config(config: &TrainConfig) -> Result<(), RecommendError> {
+    let problems = [
+        (config.width == 0, "width must be at least 1"),
+        (config.blocks == 0, "blocks must be at least 1"),
+        (config.max_len == 0, "max_len must be at least 1"),
+        (!(0.0..1.0).contains(&config.dropout), "dropout must be in [0, 1)"),
+        (
+            !(config.learning_rate.is_finite() && config.learning_rate > 0.0),
+            "learning_rate must be a positive number",
+        ),
+        (config.batch == 0, "batch must be at least 1"),
+        (config.negatives == 0, "negatives must be at least 1"),
+        (config.max_epochs == 0, "max_epochs must be at least 1"),
+        (config.validation_users == 0, "validation_users must be at least 1"),
+    ];
+    match problems.iter().find(|(bad, _)| *bad) {
+        Some((_, message)) => Err(RecommendError::Invalid(format!("training config: {message}"))),
+        None => Ok(()),
+    }
+}
+
+fn read_state(path: &Path) -> Result<TrainState, RecommendError> {
+    if !path.exists() {
+        return Ok(TrainState::default());
+    }
+    let text = std::fs::read_to_string(path).map_err(|source| RecommendError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    ron::from_str(&text).map_err(|error| {
+        RecommendError::Invalid(format!("{}: not a training state: {error}", path.display()))
+    })
+}
+
+fn write_state(path: &Path, state: &TrainState) -> Result<(), RecommendError> {
+    let text = ron::ser::to_string_pretty(state, ron::ser::PrettyConfig::default())
+        .map_err(|error| RecommendError::Invalid(format!("training state: {error}")))?;
+    let temp = kansei_nn::temp_path(path);
+    let io = |source| RecommendError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    std::fs::write(&temp, text).map_err(io)?;
+    std::fs::rename(&temp, path).map_err(io)
+}
