@@ -8,6 +8,7 @@
 //! kansei model check assets/models/NAME.safetensors
 //! kansei difficulty simulate [--population FILE.ron] [--controller NAME|all] [--json]
 //! kansei difficulty train [--population FILE.ron] [--out PATH] [--steps N]
+//! kansei recommend train --data FILE --out DIR [--catalogue FILE.ron] [--resume]
 //! kansei recommend eval --data FILE --model popular|markov|PATH [--split test|valid] [--rerank [S]] [--json]
 //! kansei upscale eval --data ../shared/data/sr/Set5/x2 --scale 2 [--method bicubic ...] [--json]
 //! kansei upscale run --in LR.png --out SR.png --scale 2 --method bicubic
@@ -35,7 +36,7 @@ enum Command {
     /// Adaptive difficulty: the simulated-player benchmark and the quit-risk model.
     #[command(subcommand)]
     Difficulty(commands::difficulty::DifficultyCommand),
-    /// Recommendations: evaluate recommenders on interaction files.
+    /// Recommendations: train and evaluate recommenders on interaction files.
     #[command(subcommand)]
     Recommend(commands::recommend::RecommendCommand),
     /// Upscalers: score methods on SR test sets, upscale single images.

@@ -3,6 +3,7 @@
 pub mod difficulty;
 pub mod model;
 pub mod recommend;
+pub mod recommend_train;
 pub mod upscale;
 #[cfg(feature = "scenes")]
 pub mod upscale_bench_scenes;

@@ -14,6 +14,10 @@ use kansei_recommend::{
 /// Subcommands of `kansei recommend`.
 #[derive(Subcommand, Debug)]
 pub enum RecommendCommand {
+    /// Trains the sequential model on an interaction file (all but each user's last two items),
+    /// with early stopping on the validation items; writes the best model, its card and the
+    /// catalogue with training plays to `--out`.
+    Train(super::recommend_train::TrainArgs),
     /// Scores a model on the leave-last-out split of an interaction file: the sampled protocol
     /// (held-out item against 100 unseen items, at most 10,000 users) and full ranking over the
     /// catalogue (HR@10, NDCG@10, coverage@10, Gini@10, mean popularity of what is recommended).
@@ -53,6 +57,7 @@ pub enum RecommendCommand {
 /// Runs a `kansei recommend` subcommand; the error is the message to print.
 pub fn run(command: &RecommendCommand) -> Result<(), String> {
     match command {
+        RecommendCommand::Train(args) => super::recommend_train::run(args),
         RecommendCommand::Eval {
             data,
             model,

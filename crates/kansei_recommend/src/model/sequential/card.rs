@@ -4,7 +4,7 @@ use kansei_nn::{CardDType, Dim, InferenceCost, ModelCard, TensorSignature, Train
 
 use super::MODEL_NAME;
 use super::net::NetConfig;
-use super::train::TrainConfig;
+use super::train::{LossKind, TrainConfig};
 
 /// The card of a model trained with `config`, best at `epoch` after `wall_time_s` seconds.
 pub fn model_card(
@@ -51,16 +51,14 @@ pub fn model_card(
         },
         training: TrainingRecipe {
             description: format!(
-                "width {}, {} blocks, history {}; sampled softmax over {} shared uniform \
-                 negatives{}; AdamW lr {} (constant), weight decay {}, dropout {}, batch {} \
-                 users, seed {}; early stopping on validation NDCG@10 (sampled, {} users) with \
-                 patience {}: best at epoch {epoch} (HR@10 {valid_hr:.4}, NDCG@10 \
-                 {valid_ndcg:.4})",
+                "width {}, {} blocks, history {}; {}; AdamW lr {} (constant), weight decay {}, \
+                 dropout {}, batch {} users, seed {}; early stopping on validation NDCG@10 \
+                 (sampled, {} users) with patience {}: best at epoch {epoch} (HR@10 \
+                 {valid_hr:.4}, NDCG@10 {valid_ndcg:.4})",
                 config.width,
                 config.blocks,
                 config.max_len,
-                config.negatives,
-                if config.in_batch_negatives { " and the batch's targets" } else { "" },
+                loss_description(config),
                 config.learning_rate,
                 config.weight_decay,
                 config.dropout,
@@ -89,5 +87,22 @@ pub fn model_card(
                 .to_owned(),
         ],
         weights_checksum: None,
+    }
+}
+
+fn loss_description(config: &TrainConfig) -> String {
+    match config.loss {
+        LossKind::SampledSoftmax => format!(
+            "sampled softmax over {} shared uniform negatives{}",
+            config.negatives,
+            if config.in_batch_negatives {
+                " and the batch's targets"
+            } else {
+                ""
+            }
+        ),
+        LossKind::BinaryCrossEntropy => {
+            "binary cross-entropy with one uniform negative per position".to_owned()
+        }
     }
 }

@@ -60,7 +60,7 @@ impl NextItemBatch {
 }
 
 /// Mean cross-entropy of the true next item against `negatives` items drawn uniformly from
-/// `1..=num_items`, plus, with `in_batch`, every distinct target of the batch (negatives drawn
+/// `1..=num_items` (every item once when the catalogue is no larger), plus, with `in_batch`, every distinct target of the batch (negatives drawn
 /// in proportion to popularity, which teaches the model to rank against popular items too, as
 /// ranking the whole catalogue needs). All negatives are shared by the batch; a negative that is
 /// the position's own true item is masked out. Dropout is applied when `rng` is given;
@@ -93,9 +93,14 @@ pub fn sampled_softmax_loss(
         embeddings.index_select(&Tensor::new(batch.targets.as_slice(), device)?, 0)?;
     let positive = (&hidden * &target_embeddings)?.sum_keepdim(1)?;
 
-    let mut sampled: Vec<u32> = (0..negatives)
-        .map(|_| sampler.random_range(1..=num_items))
-        .collect();
+    // A catalogue no larger than the sample is used whole: the exact softmax, and cheaper.
+    let mut sampled: Vec<u32> = if num_items as usize <= negatives {
+        (1..=num_items).collect()
+    } else {
+        (0..negatives)
+            .map(|_| sampler.random_range(1..=num_items))
+            .collect()
+    };
     if in_batch {
         let mut targets = batch.targets.clone();
         targets.sort_unstable();
@@ -119,4 +124,52 @@ pub fn sampled_softmax_loss(
     let logits = Tensor::cat(&[positive, negative], 1)?;
     let labels = Tensor::zeros(batch.targets.len(), candle_core::DType::U32, device)?;
     candle_nn::loss::cross_entropy(&logits, &labels)
+}
+
+/// `SASRec`'s own loss: binary cross-entropy of the true next item (label 1) and one item drawn
+/// uniformly per position (label 0, redrawn if it is the true item), averaged over positions.
+///
+/// # Errors
+///
+/// On a candle error, or for a batch without any target.
+pub fn binary_cross_entropy_loss(
+    net: &SequentialNet,
+    batch: &NextItemBatch,
+    dropout: f64,
+    sampler: &mut StdRng,
+    rng: Option<&mut StdRng>,
+) -> Result<Tensor> {
+    if batch.targets.is_empty() {
+        candle_core::bail!("a training batch needs at least one sequence of two or more items");
+    }
+    let device = batch.inputs.items.device();
+    let width = net.config().width;
+    let num_items = net.config().num_items;
+    let hidden = net.forward(&batch.inputs, dropout, rng)?;
+    let hidden = hidden
+        .reshape(((), width))?
+        .index_select(&Tensor::new(batch.positions.as_slice(), device)?, 0)?;
+    let negatives: Vec<u32> = batch
+        .targets
+        .iter()
+        .map(|&target| loop {
+            let item = sampler.random_range(1..=num_items);
+            if item != target || num_items == 1 {
+                break item;
+            }
+        })
+        .collect();
+    let embeddings = net.item_embedding();
+    let logit = |items: &[u32]| -> Result<Tensor> {
+        let rows = embeddings.index_select(&Tensor::new(items, device)?, 0)?;
+        (&hidden * rows)?.sum_keepdim(1)
+    };
+    let logits = Tensor::cat(&[logit(&batch.targets)?, logit(&negatives)?], 0)?;
+    let n = batch.targets.len();
+    let labels = Tensor::cat(
+        &[Tensor::ones((n, 1), candle_core::DType::F32, device)?, Tensor::zeros((n, 1), candle_core::DType::F32, device)?],
+        0,
+    )?;
+    // Mean over the 2n terms is half SASRec's per-position sum of both terms: the same optimum.
+    candle_nn::loss::binary_cross_entropy_with_logit(&logits, &labels)
 }

@@ -20,7 +20,7 @@ mod validate;
 
 pub use model::{GAMES_CATALOGUE_PATH, GAMES_MODEL_PATH, MODEL_NAME, SequentialModel};
 pub use net::{NetConfig, PaddedBatch, SequentialNet};
-pub use train::{EpochReport, RunFiles, TrainConfig, TrainState, train};
+pub use train::{EpochReport, LossKind, RunFiles, TrainConfig, TrainState, train};
 pub use validate::validation_metrics;
 
 #[cfg(test)]

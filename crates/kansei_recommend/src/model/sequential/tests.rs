@@ -6,7 +6,7 @@ use kansei_nn::seeded_var_builder;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use super::loss::{NextItemBatch, sampled_softmax_loss};
+use super::loss::{NextItemBatch, binary_cross_entropy_loss, sampled_softmax_loss};
 use super::model::SequentialModel;
 use super::net::{NetConfig, PaddedBatch, SequentialNet};
 use crate::model::Recommender;
@@ -47,6 +47,21 @@ fn every_variable_learns() {
         let mut sampler = StdRng::seed_from_u64(3);
         let mut dropout = StdRng::seed_from_u64(4);
         sampled_softmax_loss(&net, &batch, 8, true, 0.1, &mut sampler, Some(&mut dropout))
+    })
+    .expect("every variable gets a gradient and changes");
+}
+
+#[test]
+fn every_variable_learns_with_binary_cross_entropy() {
+    let (net, varmap) = tiny(12, 1);
+    let mut rng = StdRng::seed_from_u64(2);
+    let data = cycles(12, 16, 6, &mut rng);
+    let refs: Vec<&[u32]> = data.iter().map(Vec::as_slice).collect();
+    let batch = NextItemBatch::new(&refs, 8, &Device::Cpu).expect("batch");
+    kansei_nn::check_gradient_flow(&varmap, || {
+        let mut sampler = StdRng::seed_from_u64(3);
+        let mut dropout = StdRng::seed_from_u64(4);
+        binary_cross_entropy_loss(&net, &batch, 0.1, &mut sampler, Some(&mut dropout))
     })
     .expect("every variable gets a gradient and changes");
 }

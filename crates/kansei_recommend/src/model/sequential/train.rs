@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::batches::{batches_per_epoch, epoch_batches};
 use super::card::model_card;
-use super::loss::{NextItemBatch, sampled_softmax_loss};
+use super::loss::{NextItemBatch, binary_cross_entropy_loss, sampled_softmax_loss};
 use super::model::SequentialModel;
 use super::net::{NetConfig, SequentialNet};
 use super::validate::validation_metrics;
@@ -43,6 +43,8 @@ pub struct TrainConfig {
     /// Uniformly drawn negatives per batch in the sampled softmax, shared by the batch.
     /// Default 2,048: every item must be pushed down often enough to learn that it is not next.
     pub negatives: usize,
+    /// The loss. Default [`LossKind::SampledSoftmax`].
+    pub loss: LossKind,
     /// Whether the batch's own targets are negatives too (popularity-weighted negatives, which
     /// teach ranking against popular items). Default off.
     pub in_batch_negatives: bool,
@@ -70,6 +72,7 @@ impl Default for TrainConfig {
             batch: 128,
             negatives: 2_048,
             in_batch_negatives: false,
+            loss: LossKind::SampledSoftmax,
             max_epochs: 200,
             patience: 10,
             validation_users: 10_000,
@@ -77,6 +80,16 @@ impl Default for TrainConfig {
             machine: "CPU".to_owned(),
         }
     }
+}
+
+/// Which training loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LossKind {
+    /// Softmax over the true item and shared negatives ([`sampled_softmax_loss`]).
+    SampledSoftmax,
+    /// `SASRec`'s binary cross-entropy with one negative per position
+    /// ([`binary_cross_entropy_loss`]).
+    BinaryCrossEntropy,
 }
 
 /// One epoch's result.
@@ -217,15 +230,24 @@ pub fn train(
                 let sequences: Vec<&[u32]> = rows.iter().map(|&u| split.train[u].as_slice()).collect();
                 let batch = NextItemBatch::new(&sequences, config.max_len, &device)?;
                 let mut dropout_rng = StdRng::seed_from_u64(step.rng.random());
-                sampled_softmax_loss(
-                    &net,
-                    &batch,
-                    config.negatives,
-                    config.in_batch_negatives,
-                    config.dropout,
-                    step.rng,
-                    Some(&mut dropout_rng),
-                )
+                match config.loss {
+                    LossKind::SampledSoftmax => sampled_softmax_loss(
+                        &net,
+                        &batch,
+                        config.negatives,
+                        config.in_batch_negatives,
+                        config.dropout,
+                        step.rng,
+                        Some(&mut dropout_rng),
+                    ),
+                    LossKind::BinaryCrossEntropy => binary_cross_entropy_loss(
+                        &net,
+                        &batch,
+                        config.dropout,
+                        step.rng,
+                        Some(&mut dropout_rng),
+                    ),
+                }
             },
             |progress| {
                 epoch_loss += progress.loss;

@@ -5,12 +5,18 @@ use rand::seq::index::sample;
 use rand::{Rng, SeedableRng};
 
 use crate::data::LeaveLastOut;
+use crate::eval::ranking::ranks_above;
 use crate::error::RecommendError;
 use crate::model::Recommender;
 
+/// Negatives per user, as in the evaluation's sampled protocol.
+const NEGATIVES: usize = 100;
+
 /// Sampled-protocol HR@10 and NDCG@10 of predicting each user's validation item from their
-/// training history, against 100 random items the user never touched, over at most `max_users`
-/// users drawn with `seed`.
+/// training history, against 100 distinct random items the user never touched (all of them in a
+/// smaller catalogue), over at most `max_users` users drawn with `seed`. Ties rank by item id as
+/// in [`crate::eval`]; this is that module's protocol on the validation split, computed without
+/// its full-ranking half, which early stopping does not need.
 ///
 /// # Errors
 ///
@@ -47,24 +53,39 @@ pub fn validation_metrics(
                 .chain(split.test[user])
                 .collect();
             let target_score = row[target as usize];
-            let mut above = 0;
-            let mut drawn = 0;
-            while drawn < 100 {
-                let item = rng.random_range(1..=split.num_items);
-                if touched.contains(&item) {
-                    continue;
-                }
-                drawn += 1;
-                if row[item as usize] > target_score {
-                    above += 1;
-                }
-            }
+            let above = negatives(&touched, split.num_items, &mut rng)
+                .into_iter()
+                .filter(|&item| ranks_above(item, row[item as usize], target, target_score))
+                .count();
             if above < 10 {
                 hits += 1.0;
-                ndcg += 1.0 / f64::from(above + 2).log2();
+                ndcg += 1.0 / ((above + 2) as f64).log2();
             }
         }
     }
     let n = users.len().max(1) as f64;
     Ok((hits / n, ndcg / n))
+}
+
+/// `NEGATIVES` distinct items of `1..=num_items` outside `touched`, or every such item when there
+/// are fewer.
+fn negatives(touched: &std::collections::HashSet<u32>, num_items: u32, rng: &mut StdRng) -> Vec<u32> {
+    let free = num_items as usize - touched.iter().filter(|&&i| i >= 1 && i <= num_items).count();
+    if free <= NEGATIVES * 2 {
+        let all: Vec<u32> = (1..=num_items).filter(|i| !touched.contains(i)).collect();
+        if all.len() <= NEGATIVES {
+            return all;
+        }
+        return sample(rng, all.len(), NEGATIVES).into_iter().map(|i| all[i]).collect();
+    }
+    let mut drawn = std::collections::HashSet::with_capacity(NEGATIVES);
+    while drawn.len() < NEGATIVES {
+        let item = rng.random_range(1..=num_items);
+        if !touched.contains(&item) {
+            drawn.insert(item);
+        }
+    }
+    let mut drawn: Vec<u32> = drawn.into_iter().collect();
+    drawn.sort_unstable();
+    drawn
 }
