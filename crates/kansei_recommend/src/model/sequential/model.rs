@@ -1,6 +1,7 @@
 //! The trained sequential model, loaded from a Kansei model file and ready to recommend.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use candle_core::{DType, Device, Tensor};
 use kansei_nn::{ExpectedTensors, ModelCard};
@@ -24,8 +25,9 @@ const BATCH_ROWS: usize = 256;
 #[derive(Debug, Clone)]
 pub struct SequentialModel {
     net: SequentialNet,
-    /// Unit-length item embeddings, row-major, for [`Recommender::item_similarity`].
-    unit_embeddings: Vec<f32>,
+    /// What [`Recommender::item_similarity`] needs, computed on first use (`None` if candle
+    /// failed to, and then no play explains an item).
+    reasons: OnceLock<Option<ReasonTables>>,
     card: Option<ModelCard>,
     device: Device,
 }
@@ -72,17 +74,9 @@ impl SequentialModel {
     ///
     /// On a candle error reading the embeddings.
     pub fn from_net(net: SequentialNet) -> Result<Self, RecommendError> {
-        let embeddings = net.item_embedding().to_vec2::<f32>()?;
-        let unit_embeddings = embeddings
-            .iter()
-            .flat_map(|row| {
-                let norm = row.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
-                row.iter().map(move |x| x / norm)
-            })
-            .collect();
         Ok(Self {
             net,
-            unit_embeddings,
+            reasons: OnceLock::new(),
             card: None,
             device: Device::Cpu,
         })
@@ -156,14 +150,19 @@ impl Recommender for SequentialModel {
         Ok(())
     }
 
+    /// How strongly playing `a` alone makes the model expect `b`: the score of `b` after the
+    /// one-play history `[a]`, standardised over the catalogue (0 is an average item, positive
+    /// is above average). Unlike embedding similarity this follows the model's transitions, so
+    /// the first game of a series explains its sequel.
     fn item_similarity(&self, a: u32, b: u32) -> Option<f32> {
-        let width = self.config().width;
-        let row = |id: u32| {
-            (id != 0 && id <= self.num_items())
-                .then(|| &self.unit_embeddings[id as usize * width..(id as usize + 1) * width])
-        };
-        let (a, b) = (row(a)?, row(b)?);
-        Some(a.iter().zip(b).map(|(x, y)| x * y).sum())
+        let n = self.num_items();
+        if a == 0 || a > n || b == 0 || b > n {
+            return None;
+        }
+        let tables = self
+            .reasons
+            .get_or_init(|| build_reason_tables(&self.net).ok());
+        tables.as_ref()?.standardised_score(a, b)
     }
 
     fn score_batch(&self, histories: &[&[u32]]) -> Result<Vec<Vec<f32>>, RecommendError> {
@@ -178,5 +177,73 @@ impl Recommender for SequentialModel {
             }
         }
         Ok(rows)
+    }
+}
+
+/// Per-item tables for explanations: the hidden state after each one-play history, the item
+/// embeddings, and their mean and covariance (for standardising scores in O(width²)).
+#[derive(Debug, Clone)]
+struct ReasonTables {
+    width: usize,
+    single_play: Vec<f32>,
+    embeddings: Vec<f32>,
+    mean: Vec<f32>,
+    covariance: Vec<f32>,
+}
+
+/// Items per forward pass when computing the one-play hidden states.
+const REASON_BATCH: usize = 2_048;
+
+fn build_reason_tables(net: &SequentialNet) -> Result<ReasonTables, RecommendError> {
+    let config = net.config();
+    let width = config.width;
+    let device = Device::Cpu;
+    let ids: Vec<u32> = (0..=config.num_items).collect();
+    let mut single_play = Vec::with_capacity(ids.len() * width);
+    for chunk in ids.chunks(REASON_BATCH) {
+        let histories: Vec<[u32; 1]> = chunk.iter().map(|&id| [id]).collect();
+        let refs: Vec<&[u32]> = histories.iter().map(<[u32; 1]>::as_slice).collect();
+        let batch = PaddedBatch::new(&refs, config.max_len, &device)?;
+        single_play.extend(net.last_hidden(&batch)?.flatten_all()?.to_vec1::<f32>()?);
+    }
+    let embeddings = net.item_embedding().flatten_all()?.to_vec1::<f32>()?;
+    // Mean and covariance of the real items' embeddings (row 0 is padding).
+    let items = &embeddings[width..];
+    let count = (items.len() / width).max(1) as f64;
+    let mut mean = vec![0f64; width];
+    for row in items.chunks(width) {
+        for (m, x) in mean.iter_mut().zip(row) {
+            *m += f64::from(*x) / count;
+        }
+    }
+    let mut covariance = vec![0f64; width * width];
+    for row in items.chunks(width) {
+        for i in 0..width {
+            let di = f64::from(row[i]) - mean[i];
+            for j in 0..width {
+                covariance[i * width + j] += di * (f64::from(row[j]) - mean[j]) / count;
+            }
+        }
+    }
+    Ok(ReasonTables {
+        width,
+        single_play,
+        embeddings,
+        mean: mean.into_iter().map(|m| m as f32).collect(),
+        covariance: covariance.into_iter().map(|c| c as f32).collect(),
+    })
+}
+
+impl ReasonTables {
+    fn standardised_score(&self, a: u32, b: u32) -> Option<f32> {
+        let w = self.width;
+        let h = self.single_play.get(a as usize * w..(a as usize + 1) * w)?;
+        let e = self.embeddings.get(b as usize * w..(b as usize + 1) * w)?;
+        let dot = |x: &[f32], y: &[f32]| x.iter().zip(y).map(|(p, q)| p * q).sum::<f32>();
+        let centred = dot(h, e) - dot(h, &self.mean);
+        let variance: f32 = (0..w)
+            .map(|i| h[i] * dot(&self.covariance[i * w..(i + 1) * w], h))
+            .sum();
+        (variance > 0.0).then(|| centred / variance.sqrt())
     }
 }
