@@ -57,7 +57,6 @@ mod store;
 pub use outcome::{EncounterOutcome, MAX_DAMAGE, MAX_RETRIES, MAX_SECONDS, TelemetryError};
 pub use profile::{
     Consent, DEFAULT_HISTORY_CAPACITY, PLAY_HISTORY_CAPACITY, PROFILE_VERSION, PlayerProfile,
-    RejectedTelemetry,
-    SkillEstimate,
+    RejectedTelemetry, SkillEstimate,
 };
 pub use store::{LoadIssue, Loaded, MAX_PLAYER_ID_LEN, ProfileStore, StoreError};

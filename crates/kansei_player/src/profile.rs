@@ -291,7 +291,11 @@ mod tests {
             profile.record_play(item);
         }
         assert_eq!(profile.plays().len(), PLAY_HISTORY_CAPACITY);
-        assert_eq!(profile.plays().next(), Some(1), "the oldest play dropped out");
+        assert_eq!(
+            profile.plays().next(),
+            Some(1),
+            "the oldest play dropped out"
+        );
         profile.consent.personalisation = false;
         assert!(!profile.record_play(9));
         assert_eq!(profile.plays().last(), Some(PLAY_HISTORY_CAPACITY as u32));

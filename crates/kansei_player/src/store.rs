@@ -188,8 +188,8 @@ impl ProfileStore {
         let mut deleted = Vec::new();
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let set_aside = (name.starts_with(&corrupt) || name.starts_with(&newer))
-                && name.ends_with(".ron");
+            let set_aside =
+                (name.starts_with(&corrupt) || name.starts_with(&newer)) && name.ends_with(".ron");
             let ours = name == format!("{player_id}.ron")
                 || name == format!("{player_id}.ron.tmp")
                 || set_aside;

@@ -161,7 +161,11 @@ fn forgotten_plays_and_players_are_gone_from_disk() -> TestResult {
     for entry in std::fs::read_dir(dir.path())? {
         let entry = entry?;
         let text = std::fs::read_to_string(entry.path())?;
-        assert!(!text.contains("9108"), "{} still holds a play", entry.path().display());
+        assert!(
+            !text.contains("9108"),
+            "{} still holds a play",
+            entry.path().display()
+        );
     }
     assert!(store.path("bo").map(|p| p.exists())?);
     assert_eq!(store.load("ana")?.profile, PlayerProfile::new("ana"));

@@ -44,7 +44,11 @@ fn top10(c: &mut Criterion) {
     assert_eq!(picks.len(), 10);
 
     c.bench_function("top-10 with reasons, 25k items, 50 plays", |b| {
-        b.iter(|| engine.recommend(black_box(&history), 10).expect("recommend"));
+        b.iter(|| {
+            engine
+                .recommend(black_box(&history), 10)
+                .expect("recommend")
+        });
     });
     let mut scores = vec![0.0; ITEMS as usize + 1];
     c.bench_function("scores only, 25k items, 50 plays", |b| {

@@ -223,7 +223,10 @@ mod tests {
         let catalogue = Catalogue::from_ron(text).expect("parses");
         assert_eq!(catalogue.len(), 2);
         assert_eq!(catalogue.max_id(), 4);
-        assert_eq!(catalogue.item(4).map(|i| i.name.as_str()).ok(), Some("Hollow Keep"));
+        assert_eq!(
+            catalogue.item(4).map(|i| i.name.as_str()).ok(),
+            Some("Hollow Keep")
+        );
         assert!(catalogue.get(2).is_none());
         let again = Catalogue::from_ron(&catalogue.to_ron().expect("writes")).expect("parses");
         assert_eq!(again, catalogue);
@@ -232,7 +235,10 @@ mod tests {
     #[test]
     fn bad_catalogues_are_explained() {
         let cases = [
-            ("(items: [(id: 1, name: \"a\"), (id: 1, name: \"b\")])", "also used by item 0"),
+            (
+                "(items: [(id: 1, name: \"a\"), (id: 1, name: \"b\")])",
+                "also used by item 0",
+            ),
             ("(items: [(id: 0, name: \"a\")])", "ids must be in"),
             ("(items: [(id: 2, name: \" \")])", "name is empty"),
             ("(items: [(id: 2, name: \"a\", colour: 3)])", "colour"),

@@ -126,7 +126,11 @@ impl RecommendEngine {
     /// # Errors
     ///
     /// [`RecommendError::UnknownItem`] for a history item the catalogue does not hold.
-    pub fn recommend(&self, history: &[u32], k: usize) -> Result<Vec<Recommendation>, RecommendError> {
+    pub fn recommend(
+        &self,
+        history: &[u32],
+        k: usize,
+    ) -> Result<Vec<Recommendation>, RecommendError> {
         if let Some(&id) = history.iter().find(|&&id| !self.catalogue.contains(id)) {
             return Err(RecommendError::UnknownItem {
                 id,
@@ -211,10 +215,13 @@ impl RecommendEngine {
                 (similarity.is_finite() && similarity > 0.0).then_some((played, similarity))
             })
             // Most similar; among equals the most recent (iterated first).
-            .fold(None, |best: Option<(u32, f32)>, (played, similarity)| match best {
-                Some((_, s)) if s >= similarity => best,
-                _ => Some((played, similarity)),
-            });
+            .fold(
+                None,
+                |best: Option<(u32, f32)>, (played, similarity)| match best {
+                    Some((_, s)) if s >= similarity => best,
+                    _ => Some((played, similarity)),
+                },
+            );
         match best {
             Some((played, _)) => Reason::BecauseYouPlayed {
                 item: played,
@@ -267,7 +274,13 @@ mod tests {
     }
 
     fn markov_engine() -> RecommendEngine {
-        let train = vec![vec![1, 2, 3], vec![4, 5, 6], vec![1, 2], vec![4, 5], vec![4, 5, 6]];
+        let train = vec![
+            vec![1, 2, 3],
+            vec![4, 5, 6],
+            vec![1, 2],
+            vec![4, 5],
+            vec![4, 5, 6],
+        ];
         let model = Markov::fit(&train, 6).expect("fit");
         RecommendEngine::new(Box::new(model), catalogue()).expect("engine")
     }
@@ -279,9 +292,15 @@ mod tests {
         let picks = engine.recommend(&[4, 1, 2], 3).expect("recommend");
         assert_eq!(picks[0].item, 3);
         assert_eq!(picks[0].reason.to_string(), "because you played Gears II");
-        assert!(picks.iter().all(|p| ![4, 1, 2].contains(&p.item)), "played games are left out");
+        assert!(
+            picks.iter().all(|p| ![4, 1, 2].contains(&p.item)),
+            "played games are left out"
+        );
         // Drift II follows Drift I, the older play.
-        assert_eq!(engine.explain(&[4, 1, 2], 5).to_string(), "because you played Drift I");
+        assert_eq!(
+            engine.explain(&[4, 1, 2], 5).to_string(),
+            "because you played Drift I"
+        );
     }
 
     #[test]
@@ -314,7 +333,11 @@ mod tests {
         let small = Popular::from_counts(vec![0, 1, 2]);
         assert!(matches!(
             RecommendEngine::new(Box::new(small), catalogue()),
-            Err(RecommendError::CatalogueMismatch { model_items: 2, catalogue_items: 6, .. })
+            Err(RecommendError::CatalogueMismatch {
+                model_items: 2,
+                catalogue_items: 6,
+                ..
+            })
         ));
     }
 

@@ -37,7 +37,9 @@ pub enum RecommendError {
         num_items: u32,
     },
     /// A model and the catalogue or data it is used with disagree.
-    #[error("model `{model}` was built for {model_items} items but the catalogue has {catalogue_items}")]
+    #[error(
+        "model `{model}` was built for {model_items} items but the catalogue has {catalogue_items}"
+    )]
     CatalogueMismatch {
         /// The model's name.
         model: String,

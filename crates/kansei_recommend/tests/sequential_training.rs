@@ -4,7 +4,9 @@
 use std::path::Path;
 
 use kansei_recommend::model::sequential::{RunFiles, SequentialModel, TrainConfig, train};
-use kansei_recommend::{Catalogue, Interactions, LeaveLastOut, RecommendEngine, RecommendError, Recommender};
+use kansei_recommend::{
+    Catalogue, Interactions, LeaveLastOut, RecommendEngine, RecommendError, Recommender,
+};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -14,7 +16,9 @@ fn series_data() -> Interactions {
     let mut text = String::new();
     let mut state: u64 = 7;
     for user in 1..=300u32 {
-        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         let series = (state >> 33) % 2;
         let start = (state >> 40) % 6;
         let length = 5 + (state >> 50) % 6;
@@ -56,23 +60,47 @@ fn trains_saves_and_resumes_exactly() -> TestResult {
     assert_eq!(state.epochs, 6);
     let first = state.history.first().map_or(0.0, |e| e.valid_ndcg);
     let (best_epoch, best) = state.best.expect("a best epoch");
-    assert!(best > first + 0.2, "validation NDCG@10 {first:.3} -> {best:.3}");
+    assert!(
+        best > first + 0.2,
+        "validation NDCG@10 {first:.3} -> {best:.3}"
+    );
     assert!(best > 0.8, "the series are predictable: NDCG@10 {best:.3}");
 
     let files = RunFiles::in_dir(&whole);
     let model = SequentialModel::load(&files.model)?;
     let card = model.card().expect("card");
     assert_eq!(card.training.steps, best_epoch);
-    assert!(card.training.description.contains("early stopping"), "{}", card.training.description);
+    assert!(
+        card.training.description.contains("early stopping"),
+        "{}",
+        card.training.description
+    );
     assert_eq!(model.num_items(), 30);
 
     // Three epochs, then a resumed run to six: the same best model as the run in one go.
     let split_run = dir.path().join("split");
-    train(&split, &tiny_config(3), &split_run, false, |_| {}, |_, _, _| {})?;
-    let resumed = train(&split, &tiny_config(6), &split_run, true, |_| {}, |_, _, _| {})?;
+    train(
+        &split,
+        &tiny_config(3),
+        &split_run,
+        false,
+        |_| {},
+        |_, _, _| {},
+    )?;
+    let resumed = train(
+        &split,
+        &tiny_config(6),
+        &split_run,
+        true,
+        |_| {},
+        |_, _, _| {},
+    )?;
     assert_eq!(resumed.epochs, 6);
     assert_eq!(resumed.best, state.best);
-    assert_eq!(weights(&RunFiles::in_dir(&split_run).model), weights(&files.model));
+    assert_eq!(
+        weights(&RunFiles::in_dir(&split_run).model),
+        weights(&files.model)
+    );
     Ok(())
 }
 
@@ -80,13 +108,28 @@ fn trains_saves_and_resumes_exactly() -> TestResult {
 fn bad_model_files_are_clear_errors() -> TestResult {
     let split = LeaveLastOut::new(&series_data());
     let dir = tempfile::tempdir()?;
-    train(&split, &tiny_config(1), dir.path(), false, |_| {}, |_, _, _| {})?;
+    train(
+        &split,
+        &tiny_config(1),
+        dir.path(),
+        false,
+        |_| {},
+        |_, _, _| {},
+    )?;
     let path = RunFiles::in_dir(dir.path()).model;
 
     // The model is built for 30 items: a catalogue of 40 does not fit it.
     let model = SequentialModel::load(&path)?;
-    let error = RecommendEngine::new(Box::new(model), Catalogue::numbered(40)).expect_err("mismatch");
-    assert!(matches!(error, RecommendError::CatalogueMismatch { model_items: 30, catalogue_items: 40, .. }));
+    let error =
+        RecommendEngine::new(Box::new(model), Catalogue::numbered(40)).expect_err("mismatch");
+    assert!(matches!(
+        error,
+        RecommendError::CatalogueMismatch {
+            model_items: 30,
+            catalogue_items: 40,
+            ..
+        }
+    ));
 
     // Truncated weights.
     let bytes = std::fs::read(&path)?;
@@ -117,7 +160,17 @@ fn bad_model_files_are_clear_errors() -> TestResult {
 fn data_without_sequences_is_refused() {
     let split = LeaveLastOut::new(&Interactions::parse("1 1\n2 2\n").expect("valid"));
     let dir = tempfile::tempdir().expect("dir");
-    let error = train(&split, &tiny_config(1), dir.path(), false, |_| {}, |_, _, _| {})
-        .expect_err("nothing to learn");
-    assert!(error.to_string().contains("two training interactions"), "{error}");
+    let error = train(
+        &split,
+        &tiny_config(1),
+        dir.path(),
+        false,
+        |_| {},
+        |_, _, _| {},
+    )
+    .expect_err("nothing to learn");
+    assert!(
+        error.to_string().contains("two training interactions"),
+        "{error}"
+    );
 }

@@ -6,13 +6,17 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use kansei_recommend::model::sequential::{GAMES_CATALOGUE_PATH, GAMES_MODEL_PATH, SequentialModel};
+use kansei_recommend::model::sequential::{
+    GAMES_CATALOGUE_PATH, GAMES_MODEL_PATH, SequentialModel,
+};
 use kansei_recommend::{Catalogue, Interactions, LeaveLastOut, Reason, RecommendEngine};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 fn workspace(path: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(path);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path);
     assert!(path.exists(), "missing: {}", path.display());
     path
 }
@@ -40,13 +44,20 @@ fn a_new_play_changes_the_picks_at_once() -> TestResult {
         let mut after_history = history.clone();
         after_history.push(before[0].item);
         let after = engine.recommend(&after_history, 10)?;
-        assert!(after.iter().all(|p| p.item != before[0].item), "a played item is not recommended");
+        assert!(
+            after.iter().all(|p| p.item != before[0].item),
+            "a played item is not recommended"
+        );
         let items = |picks: &[kansei_recommend::Recommendation]| -> Vec<u32> {
             picks.iter().map(|p| p.item).collect()
         };
         changed += usize::from(items(&before)[1..] != items(&after)[..9]);
     }
-    assert!(changed >= users.len() * 3 / 4, "{changed} of {} lists changed beyond the played pick", users.len());
+    assert!(
+        changed >= users.len() * 3 / 4,
+        "{changed} of {} lists changed beyond the played pick",
+        users.len()
+    );
     Ok(())
 }
 
@@ -89,8 +100,15 @@ fn reasons_point_at_plays_that_go_with_the_pick() -> TestResult {
             unexplained += 1;
             continue;
         };
-        assert!(history.contains(&reason), "the reason names a play of this player");
-        let others: Vec<usize> = recent.iter().filter(|&&i| i != reason).map(|&i| shared(i, pick.item)).collect();
+        assert!(
+            history.contains(&reason),
+            "the reason names a play of this player"
+        );
+        let others: Vec<usize> = recent
+            .iter()
+            .filter(|&&i| i != reason)
+            .map(|&i| shared(i, pick.item))
+            .collect();
         let mean_other = others.iter().sum::<usize>() as f64 / others.len() as f64;
         let named = shared(reason, pick.item) as f64;
         if named > mean_other {
@@ -99,13 +117,21 @@ fn reasons_point_at_plays_that_go_with_the_pick() -> TestResult {
             worse += 1;
         }
     }
-    println!("named play shares more players with the pick: {better}, fewer: {worse}, no play named: {unexplained}");
-    assert!(better + worse > 100, "too few players compared: {better} + {worse}");
+    println!(
+        "named play shares more players with the pick: {better}, fewer: {worse}, no play named: {unexplained}"
+    );
+    assert!(
+        better + worse > 100,
+        "too few players compared: {better} + {worse}"
+    );
     assert!(
         unexplained * 10 < better + worse,
         "most picks name a play: {unexplained} without one, {} with",
         better + worse
     );
-    assert!(better >= 4 * worse, "the named play goes with the pick more often than the others: {better} better, {worse} worse");
+    assert!(
+        better >= 4 * worse,
+        "the named play goes with the pick more often than the others: {better} better, {worse} worse"
+    );
     Ok(())
 }

@@ -48,7 +48,10 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
     if let Some(id) = (1..=data.num_items).find(|&id| !catalogue.contains(id))
         && data.users.iter().flatten().any(|&item| item == id)
     {
-        return Err(format!("{}: item {id} is not in the catalogue", args.data.display()));
+        return Err(format!(
+            "{}: item {id} is not in the catalogue",
+            args.data.display()
+        ));
     }
     let split = LeaveLastOut::new(&data);
     let config = TrainConfig {
@@ -77,7 +80,11 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
                 epoch.loss,
                 epoch.valid_hr,
                 epoch.valid_ndcg,
-                if epoch.improved { ", best so far: saved" } else { "" },
+                if epoch.improved {
+                    ", best so far: saved"
+                } else {
+                    ""
+                },
                 epoch.elapsed_s
             );
         },

@@ -61,6 +61,10 @@ mod tests {
                 l.iter().max().unwrap_or(&0) - l.iter().min().unwrap_or(&0)
             })
             .sum();
-        assert!(spread / batches.len() < 10, "mean spread {}", spread / batches.len());
+        assert!(
+            spread / batches.len() < 10,
+            "mean spread {}",
+            spread / batches.len()
+        );
     }
 }

@@ -81,4 +81,3 @@ impl AttentionBlock {
         (xs + out)?.broadcast_mul(keep)
     }
 }
-

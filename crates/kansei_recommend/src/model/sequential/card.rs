@@ -1,6 +1,8 @@
 //! The sequential model's card.
 
-use kansei_nn::{CardDType, Dim, InferenceCost, ModelCard, TensorSignature, TrainingData, TrainingRecipe};
+use kansei_nn::{
+    CardDType, Dim, InferenceCost, ModelCard, TensorSignature, TrainingData, TrainingRecipe,
+};
 
 use super::MODEL_NAME;
 use super::net::NetConfig;
@@ -26,7 +28,10 @@ pub fn model_card(
         inputs: vec![TensorSignature {
             name: "history".to_owned(),
             dtype: CardDType::U32,
-            shape: vec![Dim::Named("batch".to_owned()), Dim::Named("length".to_owned())],
+            shape: vec![
+                Dim::Named("batch".to_owned()),
+                Dim::Named("length".to_owned()),
+            ],
         }],
         outputs: vec![TensorSignature {
             name: "scores".to_owned(),

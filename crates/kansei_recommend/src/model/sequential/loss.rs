@@ -108,7 +108,8 @@ pub fn sampled_softmax_loss(
         sampled.extend(targets);
     }
     let negatives = sampled.len();
-    let negative_embeddings = embeddings.index_select(&Tensor::new(sampled.as_slice(), device)?, 0)?;
+    let negative_embeddings =
+        embeddings.index_select(&Tensor::new(sampled.as_slice(), device)?, 0)?;
     let negative = hidden.matmul(&negative_embeddings.t()?)?;
     let collisions: Vec<f32> = batch
         .targets
@@ -119,7 +120,8 @@ pub fn sampled_softmax_loss(
                 .map(move |&n| if n == target { -1e9f32 } else { 0.0 })
         })
         .collect();
-    let negative = (negative + Tensor::from_vec(collisions, (batch.targets.len(), negatives), device)?)?;
+    let negative =
+        (negative + Tensor::from_vec(collisions, (batch.targets.len(), negatives), device)?)?;
 
     let logits = Tensor::cat(&[positive, negative], 1)?;
     let labels = Tensor::zeros(batch.targets.len(), candle_core::DType::U32, device)?;
@@ -152,10 +154,12 @@ pub fn binary_cross_entropy_loss(
     let negatives: Vec<u32> = batch
         .targets
         .iter()
-        .map(|&target| loop {
-            let item = sampler.random_range(1..=num_items);
-            if item != target || num_items == 1 {
-                break item;
+        .map(|&target| {
+            loop {
+                let item = sampler.random_range(1..=num_items);
+                if item != target || num_items == 1 {
+                    break item;
+                }
             }
         })
         .collect();
@@ -167,7 +171,10 @@ pub fn binary_cross_entropy_loss(
     let logits = Tensor::cat(&[logit(&batch.targets)?, logit(&negatives)?], 0)?;
     let n = batch.targets.len();
     let labels = Tensor::cat(
-        &[Tensor::ones((n, 1), candle_core::DType::F32, device)?, Tensor::zeros((n, 1), candle_core::DType::F32, device)?],
+        &[
+            Tensor::ones((n, 1), candle_core::DType::F32, device)?,
+            Tensor::zeros((n, 1), candle_core::DType::F32, device)?,
+        ],
         0,
     )?;
     // Mean over the 2n terms is half SASRec's per-position sum of both terms: the same optimum.

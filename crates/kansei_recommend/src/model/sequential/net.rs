@@ -128,8 +128,11 @@ impl SequentialNet {
             mean: 0.0,
             stdev: 1.0 / (width as f64).sqrt(),
         };
-        let item_embedding =
-            vb.get_with_hints((config.num_items as usize + 1, width), "item_embedding", init)?;
+        let item_embedding = vb.get_with_hints(
+            (config.num_items as usize + 1, width),
+            "item_embedding",
+            init,
+        )?;
         let position_embedding =
             vb.get_with_hints((config.max_len, width), "position_embedding", init)?;
         let blocks = (0..config.blocks)

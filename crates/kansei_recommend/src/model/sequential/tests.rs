@@ -19,8 +19,11 @@ fn tiny(num_items: u32, seed: u64) -> (SequentialNet, VarMap) {
         blocks: 2,
         max_len: 8,
     };
-    let net = SequentialNet::new(config, seeded_var_builder(&varmap, seed, DType::F32, &Device::Cpu))
-        .expect("net");
+    let net = SequentialNet::new(
+        config,
+        seeded_var_builder(&varmap, seed, DType::F32, &Device::Cpu),
+    )
+    .expect("net");
     (net, varmap)
 }
 
@@ -31,7 +34,9 @@ fn cycles(num_items: u32, users: usize, length: usize, rng: &mut StdRng) -> Vec<
     (0..users)
         .map(|_| {
             let start = rng.random_range(0..num_items);
-            (0..length as u32).map(|i| (start + i) % num_items + 1).collect()
+            (0..length as u32)
+                .map(|i| (start + i) % num_items + 1)
+                .collect()
         })
         .collect()
 }

@@ -225,9 +225,13 @@ pub fn train(
                     let batches = epoch_batches(&users, &lengths, config.batch, config.seed, epoch);
                     current = Some((epoch, batches));
                 }
-                let batches = current.as_ref().map(|(_, b)| b.as_slice()).unwrap_or_default();
+                let batches = current
+                    .as_ref()
+                    .map(|(_, b)| b.as_slice())
+                    .unwrap_or_default();
                 let rows = &batches[(step.step % steps_per_epoch) as usize];
-                let sequences: Vec<&[u32]> = rows.iter().map(|&u| split.train[u].as_slice()).collect();
+                let sequences: Vec<&[u32]> =
+                    rows.iter().map(|&u| split.train[u].as_slice()).collect();
                 let batch = NextItemBatch::new(&sequences, config.max_len, &device)?;
                 let mut dropout_rng = StdRng::seed_from_u64(step.rng.random());
                 match config.loss {
@@ -314,7 +318,14 @@ fn end_epoch(end: EpochEnd<'_>, state: &mut TrainState) -> Result<EpochReport, R
     let improved = state.best.is_none_or(|(_, best)| valid_ndcg > best);
     if improved {
         state.best = Some((end.epoch, valid_ndcg));
-        let card = model_card(end.config, end.net.config(), end.epoch, end.wall_time_s, valid_hr, valid_ndcg);
+        let card = model_card(
+            end.config,
+            end.net.config(),
+            end.epoch,
+            end.wall_time_s,
+            valid_hr,
+            valid_ndcg,
+        );
         kansei_nn::save_varmap(&end.files.model, &card, end.varmap)?;
     }
     let report = EpochReport {
@@ -339,7 +350,10 @@ fn check_config(config: &TrainConfig) -> Result<(), RecommendError> {
         (config.width == 0, "width must be at least 1"),
         (config.blocks == 0, "blocks must be at least 1"),
         (config.max_len == 0, "max_len must be at least 1"),
-        (!(0.0..1.0).contains(&config.dropout), "dropout must be in [0, 1)"),
+        (
+            !(0.0..1.0).contains(&config.dropout),
+            "dropout must be in [0, 1)",
+        ),
         (
             !(config.learning_rate.is_finite() && config.learning_rate > 0.0),
             "learning_rate must be a positive number",
@@ -347,10 +361,15 @@ fn check_config(config: &TrainConfig) -> Result<(), RecommendError> {
         (config.batch == 0, "batch must be at least 1"),
         (config.negatives == 0, "negatives must be at least 1"),
         (config.max_epochs == 0, "max_epochs must be at least 1"),
-        (config.validation_users == 0, "validation_users must be at least 1"),
+        (
+            config.validation_users == 0,
+            "validation_users must be at least 1",
+        ),
     ];
     match problems.iter().find(|(bad, _)| *bad) {
-        Some((_, message)) => Err(RecommendError::Invalid(format!("training config: {message}"))),
+        Some((_, message)) => Err(RecommendError::Invalid(format!(
+            "training config: {message}"
+        ))),
         None => Ok(()),
     }
 }

@@ -5,8 +5,8 @@ use rand::seq::index::sample;
 use rand::{Rng, SeedableRng};
 
 use crate::data::LeaveLastOut;
-use crate::eval::ranking::ranks_above;
 use crate::error::RecommendError;
+use crate::eval::ranking::ranks_above;
 use crate::model::Recommender;
 
 /// Negatives per user, as in the evaluation's sampled protocol.
@@ -69,14 +69,25 @@ pub fn validation_metrics(
 
 /// `NEGATIVES` distinct items of `1..=num_items` outside `touched`, or every such item when there
 /// are fewer.
-fn negatives(touched: &std::collections::HashSet<u32>, num_items: u32, rng: &mut StdRng) -> Vec<u32> {
-    let free = num_items as usize - touched.iter().filter(|&&i| i >= 1 && i <= num_items).count();
+fn negatives(
+    touched: &std::collections::HashSet<u32>,
+    num_items: u32,
+    rng: &mut StdRng,
+) -> Vec<u32> {
+    let free = num_items as usize
+        - touched
+            .iter()
+            .filter(|&&i| i >= 1 && i <= num_items)
+            .count();
     if free <= NEGATIVES * 2 {
         let all: Vec<u32> = (1..=num_items).filter(|i| !touched.contains(i)).collect();
         if all.len() <= NEGATIVES {
             return all;
         }
-        return sample(rng, all.len(), NEGATIVES).into_iter().map(|i| all[i]).collect();
+        return sample(rng, all.len(), NEGATIVES)
+            .into_iter()
+            .map(|i| all[i])
+            .collect();
     }
     let mut drawn = std::collections::HashSet::with_capacity(NEGATIVES);
     while drawn.len() < NEGATIVES {
