@@ -66,6 +66,8 @@ fn trains_saves_and_resumes_exactly() -> TestResult {
     );
     assert!(best > 0.8, "the series are predictable: NDCG@10 {best:.3}");
 
+    let choice = state.transitions.as_ref().expect("transitions chosen");
+    assert_eq!(choice.trials.len(), 5);
     let files = RunFiles::in_dir(&whole);
     let model = SequentialModel::load(&files.model)?;
     let card = model.card().expect("card");
@@ -76,6 +78,7 @@ fn trains_saves_and_resumes_exactly() -> TestResult {
         card.training.description
     );
     assert_eq!(model.num_items(), 30);
+    assert_eq!(model.transitions().map_or(0.0, |(_, w)| w), choice.weight);
 
     // Three epochs, then a resumed run to six: the same best model as the run in one go.
     let split_run = dir.path().join("split");

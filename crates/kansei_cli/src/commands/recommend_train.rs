@@ -29,6 +29,12 @@ pub struct TrainArgs {
     /// Epochs without a better validation NDCG@10 before stopping.
     #[arg(long, default_value_t = TrainConfig::default().patience)]
     pub patience: u64,
+    /// Embedding width.
+    #[arg(long, default_value_t = TrainConfig::default().width)]
+    pub width: usize,
+    /// Dropout rate while training.
+    #[arg(long, default_value_t = TrainConfig::default().dropout)]
+    pub dropout: f64,
     /// Seed of the weights, batches, negatives and dropout.
     #[arg(long, default_value_t = TrainConfig::default().seed)]
     pub seed: u64,
@@ -56,6 +62,8 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
     let split = LeaveLastOut::new(&data);
     let config = TrainConfig {
         max_epochs: args.max_epochs,
+        width: args.width,
+        dropout: args.dropout,
         patience: args.patience,
         seed: args.seed,
         machine: args.machine.clone(),

@@ -13,6 +13,10 @@
 //! [`Recommender::item_similarity`] is the transition share `count(a → b) / count(a → ·)`, which
 //! reasons ("because you played X") use.
 
+use std::collections::HashMap;
+
+use candle_core::{Device, Tensor};
+
 use crate::error::RecommendError;
 use crate::model::{Recommender, check_history, check_inputs};
 
@@ -74,6 +78,88 @@ impl Markov {
         })
     }
 
+    /// The model as named tensors (`{prefix}offsets`, `{prefix}successors`, `{prefix}counts`
+    /// as u32, `{prefix}popularity` as f32), to store it inside another model file.
+    ///
+    /// # Errors
+    ///
+    /// On a candle error, or more transitions than u32 can index.
+    pub fn to_tensors(&self, prefix: &str) -> Result<HashMap<String, Tensor>, RecommendError> {
+        let offsets: Vec<u32> = self
+            .offsets
+            .iter()
+            .map(|&o| u32::try_from(o))
+            .collect::<Result<_, _>>()
+            .map_err(|_| RecommendError::Invalid("too many transitions to store".into()))?;
+        let device = Device::Cpu;
+        Ok(HashMap::from([
+            (format!("{prefix}offsets"), Tensor::new(offsets.as_slice(), &device)?),
+            (format!("{prefix}successors"), Tensor::new(self.successors.as_slice(), &device)?),
+            (format!("{prefix}counts"), Tensor::new(self.counts.as_slice(), &device)?),
+            (format!("{prefix}popularity"), Tensor::new(self.popularity.as_slice(), &device)?),
+        ]))
+    }
+
+    /// Rebuilds a model stored by [`to_tensors`](Self::to_tensors), checking that the parts
+    /// describe transitions between items `1..=num_items`.
+    ///
+    /// # Errors
+    ///
+    /// [`RecommendError::Invalid`] naming what is inconsistent.
+    pub fn from_tensors(
+        tensors: &HashMap<String, Tensor>,
+        prefix: &str,
+    ) -> Result<Self, RecommendError> {
+        let get = |name: &str| {
+            tensors.get(&format!("{prefix}{name}")).ok_or_else(|| {
+                RecommendError::Invalid(format!("transitions: tensor `{prefix}{name}` missing"))
+            })
+        };
+        let offsets: Vec<usize> = get("offsets")?
+            .to_vec1::<u32>()?
+            .into_iter()
+            .map(|o| o as usize)
+            .collect();
+        let successors = get("successors")?.to_vec1::<u32>()?;
+        let counts = get("counts")?.to_vec1::<u32>()?;
+        let popularity = get("popularity")?.to_vec1::<f32>()?;
+        let bad = |why: &str| Err(RecommendError::Invalid(format!("transitions: {why}")));
+        if popularity.len() < 2 || offsets.len() != popularity.len() + 1 {
+            return bad("offsets and popularity do not describe the same items");
+        }
+        let num_items = (popularity.len() - 1) as u32;
+        if offsets.windows(2).any(|w| w[0] > w[1])
+            || offsets.last() != Some(&successors.len())
+            || offsets[0] != 0
+            || offsets[1] != 0
+        {
+            return bad("offsets are not a valid index of the successors");
+        }
+        if counts.len() != successors.len() || successors.iter().any(|&b| b == 0 || b > num_items) {
+            return bad("successors and counts disagree or name unknown items");
+        }
+        if popularity.iter().any(|p| !p.is_finite()) {
+            return bad("popularity is not finite");
+        }
+        Ok(Self {
+            num_items,
+            offsets,
+            successors,
+            counts,
+            popularity,
+        })
+    }
+
+    /// The play whose successors score a history: the most recent one that was ever followed
+    /// by another item in training.
+    pub fn transition_source(&self, history: &[u32]) -> Option<u32> {
+        history
+            .iter()
+            .rev()
+            .copied()
+            .find(|&a| !self.range(a).is_empty())
+    }
+
     /// The items that followed `a` in training and how often, sorted by id (empty for unknown
     /// ids).
     pub fn transitions(&self, a: u32) -> impl Iterator<Item = (u32, u32)> + '_ {
@@ -115,7 +201,7 @@ impl Recommender for Markov {
     fn score_into(&self, history: &[u32], scores: &mut [f32]) -> Result<(), RecommendError> {
         check_inputs(history, scores, self.num_items)?;
         scores.copy_from_slice(&self.popularity);
-        if let Some(&from) = history.iter().rev().find(|&&a| !self.range(a).is_empty()) {
+        if let Some(from) = self.transition_source(history) {
             for (b, count) in self.transitions(from) {
                 scores[b as usize] += count as f32;
             }
@@ -216,5 +302,20 @@ mod tests {
         ));
         let m = model().expect("fits");
         assert!(m.score_into(&[6], &mut [0.0; 6]).is_err());
+    }
+
+    #[test]
+    fn stored_transitions_round_trip_and_are_checked() -> Result<(), RecommendError> {
+        let model = Markov::fit(&[vec![1, 2, 3], vec![2, 3], vec![3, 1]], 4)?;
+        let tensors = model.to_tensors("t.")?;
+        assert_eq!(Markov::from_tensors(&tensors, "t.")?, model);
+        let mut broken = tensors.clone();
+        broken.insert("t.successors".into(), Tensor::new(&[9u32, 9, 9, 9], &Device::Cpu)?);
+        assert!(Markov::from_tensors(&broken, "t.").is_err());
+        let mut missing = tensors;
+        missing.remove("t.counts");
+        let error = Markov::from_tensors(&missing, "t.").expect_err("missing");
+        assert!(error.to_string().contains("t.counts"), "{error}");
+        Ok(())
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! - [`popular`]: the most played items (the baseline every recommender must beat).
 //! - [`markov`]: first-order item-to-item transitions from the player's last play.
-//! - [`sequential`]: a small self-attentive sequence model (SASRec-style) in candle.
+//! - [`sequential`]: a small self-attentive sequence model (`SASRec`-style) in candle.
 
 pub mod markov;
 pub mod popular;

@@ -18,9 +18,15 @@ pub mod net;
 pub mod train;
 mod validate;
 
-pub use model::{GAMES_CATALOGUE_PATH, GAMES_MODEL_PATH, MODEL_NAME, SequentialModel};
+pub use model::{
+    GAMES_CATALOGUE_PATH, GAMES_MODEL_PATH, MODEL_NAME, SequentialModel, TRANSITIONS_PREFIX,
+    TRANSITIONS_WEIGHT,
+};
 pub use net::{NetConfig, PaddedBatch, SequentialNet};
-pub use train::{EpochReport, LossKind, RunFiles, TrainConfig, TrainState, train};
+pub use train::{
+    EpochReport, LossKind, RunFiles, TRANSITION_WEIGHTS, TrainConfig, TrainState, TransitionChoice,
+    train,
+};
 pub use validate::validation_metrics;
 
 #[cfg(test)]

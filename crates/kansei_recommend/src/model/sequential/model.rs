@@ -8,6 +8,7 @@ use kansei_nn::{ExpectedTensors, ModelCard};
 
 use super::net::{NetConfig, PaddedBatch, SequentialNet};
 use crate::error::RecommendError;
+use crate::model::markov::Markov;
 use crate::model::{Recommender, check_history, check_inputs};
 
 /// Name in the model card and weights.
@@ -30,7 +31,15 @@ pub struct SequentialModel {
     reasons: OnceLock<Option<ReasonTables>>,
     card: Option<ModelCard>,
     device: Device,
+    /// Counted transitions added to the network's scores, and their weight (see
+    /// [`SequentialModel::with_transitions`]).
+    transitions: Option<(Markov, f32)>,
 }
+
+/// Names of the transition tensors in a model file.
+pub const TRANSITIONS_PREFIX: &str = "transitions.";
+/// Name of the transitions' weight tensor (one f32).
+pub const TRANSITIONS_WEIGHT: &str = "transitions.weight";
 
 impl SequentialModel {
     /// Loads and checks `path` (and its `.model.ron` card). The network's shape (catalogue size,
@@ -59,11 +68,35 @@ impl SequentialModel {
             ))
         })?;
         let device = Device::Cpu;
-        let expected =
+        let mut expected =
             ExpectedTensors::from_constructor(DType::F32, |vb| SequentialNet::new(config, vb))?;
+        // Transitions, when the file has them, are checked for their dtype here and for their
+        // consistency by `Markov::from_tensors`.
+        let with_transitions = found.get(TRANSITIONS_WEIGHT).is_some();
+        if with_transitions {
+            for (name, spec) in found.iter().filter(|(n, _)| n.starts_with(TRANSITIONS_PREFIX)) {
+                let dtype = if name == TRANSITIONS_WEIGHT || name.ends_with("popularity") {
+                    DType::F32
+                } else {
+                    DType::U32
+                };
+                expected.insert(name, spec.shape.clone(), dtype);
+            }
+        }
         let loaded = kansei_nn::load(path, &expected, &device)?;
         let net = SequentialNet::new(config, loaded.var_builder(DType::F32, &device))?;
         let mut model = Self::from_net(net)?;
+        if with_transitions {
+            let markov = Markov::from_tensors(&loaded.tensors, TRANSITIONS_PREFIX)?;
+            let weight = loaded.tensors[TRANSITIONS_WEIGHT].flatten_all()?.to_vec1::<f32>()?;
+            let &[weight] = weight.as_slice() else {
+                return Err(RecommendError::Invalid(format!(
+                    "{}: `{TRANSITIONS_WEIGHT}` must hold one number",
+                    path.display()
+                )));
+            };
+            model = model.with_transitions(markov, weight)?;
+        }
         model.card = Some(loaded.card);
         Ok(model)
     }
@@ -79,7 +112,51 @@ impl SequentialModel {
             reasons: OnceLock::new(),
             card: None,
             device: Device::Cpu,
+            transitions: None,
         })
+    }
+
+    /// Adds `weight * ln(1 + count(last -> b))` to every item `b`'s score, with the counts of
+    /// `markov` from the player's last play that was ever followed by another (0 turns it off).
+    /// A network of width 50 smooths what it learns about rare items; the counted transitions
+    /// keep every sequel and series order the training data holds, which ranking the whole
+    /// catalogue rewards.
+    ///
+    /// # Errors
+    ///
+    /// [`RecommendError::CatalogueMismatch`] if `markov` knows other items, and
+    /// [`RecommendError::Invalid`] for a negative or non-finite weight.
+    pub fn with_transitions(mut self, markov: Markov, weight: f32) -> Result<Self, RecommendError> {
+        if markov.num_items() != self.num_items() {
+            return Err(RecommendError::CatalogueMismatch {
+                model: "markov".to_owned(),
+                model_items: markov.num_items(),
+                catalogue_items: self.num_items(),
+            });
+        }
+        if !(weight.is_finite() && weight >= 0.0) {
+            return Err(RecommendError::Invalid(format!(
+                "the transitions' weight must be a number >= 0, not {weight}"
+            )));
+        }
+        self.transitions = (weight > 0.0).then_some((markov, weight));
+        Ok(self)
+    }
+
+    /// The transitions added to the scores and their weight, if any.
+    pub fn transitions(&self) -> Option<(&Markov, f32)> {
+        self.transitions.as_ref().map(|(m, w)| (m, *w))
+    }
+
+    fn add_transitions(&self, history: &[u32], scores: &mut [f32]) {
+        let Some((markov, weight)) = &self.transitions else {
+            return;
+        };
+        if let Some(from) = markov.transition_source(history) {
+            for (b, count) in markov.transitions(from) {
+                scores[b as usize] += weight * (count as f32).ln_1p();
+            }
+        }
     }
 
     /// The network's shape.
@@ -146,6 +223,7 @@ impl Recommender for SequentialModel {
         check_inputs(history, scores, self.num_items())?;
         let row = self.scores(&[history])?.squeeze(0)?.to_vec1::<f32>()?;
         scores.copy_from_slice(&row);
+        self.add_transitions(history, scores);
         scores[0] = f32::NEG_INFINITY;
         Ok(())
     }
@@ -171,7 +249,8 @@ impl Recommender for SequentialModel {
         }
         let mut rows = Vec::with_capacity(histories.len());
         for chunk in histories.chunks(BATCH_ROWS) {
-            for mut row in self.scores(chunk)?.to_vec2::<f32>()? {
+            for (history, mut row) in chunk.iter().zip(self.scores(chunk)?.to_vec2::<f32>()?) {
+                self.add_transitions(history, &mut row);
                 row[0] = f32::NEG_INFINITY;
                 rows.push(row);
             }

@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use candle_core::{DType, Device};
+use candle_core::{DType, Device, Tensor};
 use candle_nn::{ParamsAdamW, VarMap};
 use kansei_nn::{LrSchedule, ResumableAdamW, Trainer, seeded_var_builder};
 use rand::rngs::StdRng;
@@ -16,10 +16,12 @@ use serde::{Deserialize, Serialize};
 use super::batches::{batches_per_epoch, epoch_batches};
 use super::card::model_card;
 use super::loss::{NextItemBatch, binary_cross_entropy_loss, sampled_softmax_loss};
-use super::model::SequentialModel;
+use super::model::{SequentialModel, TRANSITIONS_PREFIX, TRANSITIONS_WEIGHT};
 use super::net::{NetConfig, SequentialNet};
 use super::validate::validation_metrics;
 use crate::data::LeaveLastOut;
+use crate::eval::{EvalConfig, Split, evaluate};
+use crate::model::markov::Markov;
 use crate::error::RecommendError;
 
 /// How to train. The defaults are meant to work on any interaction file without tuning: early
@@ -120,10 +122,27 @@ pub struct TrainState {
     /// with a higher one).
     #[serde(default)]
     pub stopped_early: bool,
+    /// The transitions added to the finished model (see
+    /// [`SequentialModel::with_transitions`]): the weight chosen and every weight tried.
+    #[serde(default)]
+    pub transitions: Option<TransitionChoice>,
     /// Wall time over all sessions of the run, seconds.
     pub wall_time_s: f64,
     /// Every epoch so far.
     pub history: Vec<EpochReport>,
+}
+
+/// Weights tried for the counted transitions once training has finished.
+pub const TRANSITION_WEIGHTS: [f32; 5] = [0.0, 0.5, 1.0, 2.0, 4.0];
+
+/// How the transitions' weight was chosen: full-ranking NDCG@10 on the validation split (at most
+/// [`TrainConfig::validation_users`] users) for each of [`TRANSITION_WEIGHTS`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransitionChoice {
+    /// The weight stored with the model (0: no transitions stored).
+    pub weight: f32,
+    /// `(weight, validation full-ranking NDCG@10)` for every weight tried.
+    pub trials: Vec<(f32, f64)>,
 }
 
 /// The files of a training run in its output folder.
@@ -184,8 +203,11 @@ pub fn train(
         TrainState::default()
     };
     if state.stopped_early || state.epochs >= config.max_epochs {
+        finish(split, config, &files, &mut state)?;
         return Ok(state);
     }
+    // More epochs may change the best model: its transitions are chosen again at the end.
+    state.transitions = None;
 
     let device = Device::Cpu;
     let net_config = NetConfig {
@@ -291,7 +313,63 @@ pub fn train(
             },
         )?;
     outcome?;
+    if state.stopped_early || state.epochs >= config.max_epochs {
+        finish(split, config, &files, &mut state)?;
+    }
     Ok(state)
+}
+
+/// Once training is over: chooses the transitions' weight on the validation split and stores
+/// the transitions with the best model (once; a resumed finished run does nothing more).
+fn finish(
+    split: &LeaveLastOut,
+    config: &TrainConfig,
+    files: &RunFiles,
+    state: &mut TrainState,
+) -> Result<(), RecommendError> {
+    if state.transitions.is_some() {
+        return Ok(());
+    }
+    let network = SequentialModel::load(&files.model)?;
+    let markov = Markov::fit(&split.train, split.num_items)?;
+    let eval_config = EvalConfig {
+        seed: config.seed,
+        max_users: config.validation_users,
+        max_full_users: config.validation_users,
+        ..EvalConfig::default()
+    };
+    let mut trials = Vec::with_capacity(TRANSITION_WEIGHTS.len());
+    for weight in TRANSITION_WEIGHTS {
+        let model = network.clone().with_transitions(markov.clone(), weight)?;
+        let report = evaluate(&model, split, Split::Valid, &eval_config)?;
+        trials.push((weight, report.full.ndcg));
+    }
+    // The first of the best: ties go to the smaller weight.
+    let (weight, ndcg) = trials
+        .iter()
+        .copied()
+        .fold((0.0, f64::NEG_INFINITY), |best, trial| if trial.1 > best.1 { trial } else { best });
+
+    let (mut card, found) = kansei_nn::check_model(&files.model)?;
+    let mut tensors = kansei_nn::load(&files.model, &found, &Device::Cpu)?.tensors;
+    tensors.retain(|name, _| !name.starts_with(TRANSITIONS_PREFIX));
+    if weight > 0.0 {
+        tensors.extend(markov.to_tensors(TRANSITIONS_PREFIX)?);
+        tensors.insert(
+            TRANSITIONS_WEIGHT.to_owned(),
+            Tensor::new(&[weight], &Device::Cpu)?,
+        );
+        card.version = format!("{}-t", card.version);
+        card.training.description.push_str(&format!(
+            "; the training data's counted transitions from the last play added to the scores \
+             at weight {weight} (chosen among {TRANSITION_WEIGHTS:?} on validation full-ranking \
+             NDCG@10: {ndcg:.4}); the parameter count includes them"
+        ));
+        card.weights_checksum = None;
+        kansei_nn::save(&files.model, &card, &tensors)?;
+    }
+    state.transitions = Some(TransitionChoice { weight, trials });
+    write_state(&files.state, state)
 }
 
 /// What the end of an epoch needs.
