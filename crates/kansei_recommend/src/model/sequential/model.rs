@@ -260,18 +260,25 @@ impl Recommender for SequentialModel {
 }
 
 /// Per-item tables for explanations: the hidden state after each one-play history, the item
-/// embeddings, and their mean and covariance (for standardising scores in O(width²)).
+/// embeddings, and for each play the mean and spread of its scores over the catalogue (from the
+/// embeddings' mean and covariance), so that a standardised score costs one dot product.
 #[derive(Debug, Clone)]
 struct ReasonTables {
     width: usize,
     single_play: Vec<f32>,
     embeddings: Vec<f32>,
-    mean: Vec<f32>,
-    covariance: Vec<f32>,
+    /// Per play `a`: mean score of the catalogue after `[a]`.
+    mean_score: Vec<f32>,
+    /// Per play `a`: standard deviation of those scores.
+    score_spread: Vec<f32>,
 }
 
 /// Items per forward pass when computing the one-play hidden states.
 const REASON_BATCH: usize = 2_048;
+
+fn dot(x: &[f32], y: &[f32]) -> f32 {
+    x.iter().zip(y).map(|(p, q)| p * q).sum()
+}
 
 fn build_reason_tables(net: &SequentialNet) -> Result<ReasonTables, RecommendError> {
     let config = net.config();
@@ -304,25 +311,33 @@ fn build_reason_tables(net: &SequentialNet) -> Result<ReasonTables, RecommendErr
             }
         }
     }
+    let mean: Vec<f32> = mean.into_iter().map(|m| m as f32).collect();
+    let covariance: Vec<f32> = covariance.into_iter().map(|c| c as f32).collect();
+    let mut mean_score = Vec::with_capacity(ids.len());
+    let mut score_spread = Vec::with_capacity(ids.len());
+    for h in single_play.chunks(width) {
+        mean_score.push(dot(h, &mean));
+        let variance: f32 = (0..width)
+            .map(|i| h[i] * dot(&covariance[i * width..(i + 1) * width], h))
+            .sum();
+        score_spread.push(variance.max(0.0).sqrt());
+    }
     Ok(ReasonTables {
         width,
         single_play,
         embeddings,
-        mean: mean.into_iter().map(|m| m as f32).collect(),
-        covariance: covariance.into_iter().map(|c| c as f32).collect(),
+        mean_score,
+        score_spread,
     })
 }
 
 impl ReasonTables {
     fn standardised_score(&self, a: u32, b: u32) -> Option<f32> {
         let w = self.width;
-        let h = self.single_play.get(a as usize * w..(a as usize + 1) * w)?;
-        let e = self.embeddings.get(b as usize * w..(b as usize + 1) * w)?;
-        let dot = |x: &[f32], y: &[f32]| x.iter().zip(y).map(|(p, q)| p * q).sum::<f32>();
-        let centred = dot(h, e) - dot(h, &self.mean);
-        let variance: f32 = (0..w)
-            .map(|i| h[i] * dot(&self.covariance[i * w..(i + 1) * w], h))
-            .sum();
-        (variance > 0.0).then(|| centred / variance.sqrt())
+        let (a, b) = (a as usize, b as usize);
+        let h = self.single_play.get(a * w..(a + 1) * w)?;
+        let e = self.embeddings.get(b * w..(b + 1) * w)?;
+        let spread = *self.score_spread.get(a)?;
+        (spread > 0.0).then(|| (dot(h, e) - self.mean_score[a]) / spread)
     }
 }
