@@ -244,3 +244,87 @@ fn popular_on_amazon_games_matches_the_reference() -> TestResult {
     assert!((figure("full", "ndcg")? - 0.0099).abs() <= 0.001);
     Ok(())
 }
+
+/// `kansei recommend train` on a small file: progress per epoch, the model with its card and
+/// transitions, the catalogue with plays, and `eval` accepting the model it wrote.
+#[test]
+fn train_writes_a_model_that_eval_reads() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let data = small_data(dir.path())?;
+    let data = data.to_str().ok_or("path")?;
+    let out_dir = dir.path().join("run");
+    let out_str = out_dir.to_str().ok_or("path")?;
+    let out = kansei(&[
+        "recommend",
+        "train",
+        "--data",
+        data,
+        "--out",
+        out_str,
+        "--max-epochs",
+        "2",
+        "--width",
+        "8",
+    ])?;
+    let stdout = succeeds(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("epoch   1: loss"), "{stderr}");
+    assert!(stderr.contains("validation HR@10"), "{stderr}");
+    assert!(stdout.contains("best epoch"), "{stdout}");
+    let model = out_dir.join("kansei-recommend-sequential.safetensors");
+    assert!(
+        out_dir
+            .join("kansei-recommend-sequential.model.ron")
+            .is_file()
+    );
+    let catalogue = std::fs::read_to_string(out_dir.join("catalogue.ron"))?;
+    assert!(catalogue.contains("plays:"), "{catalogue}");
+    assert!(std::fs::read_to_string(out_dir.join("train-state.ron"))?.contains("trials"));
+
+    let out = kansei(&[
+        "recommend",
+        "eval",
+        "--data",
+        data,
+        "--model",
+        model.to_str().ok_or("path")?,
+        "--json",
+    ])?;
+    let report: Value = serde_json::from_str(&succeeds(&out))?;
+    assert_eq!(report["model"], "sequential");
+    assert!(
+        report["sampled"]["hr"]
+            .as_f64()
+            .is_some_and(|hr| (0.0..=1.0).contains(&hr))
+    );
+
+    // Resuming the finished run does nothing more and says so through the same summary.
+    let again = kansei(&[
+        "recommend",
+        "train",
+        "--data",
+        data,
+        "--out",
+        out_str,
+        "--max-epochs",
+        "2",
+        "--width",
+        "8",
+        "--resume",
+    ])?;
+    assert!(succeeds(&again).contains("best epoch"));
+
+    // Bad data: the line is named, nothing is written.
+    let bad = dir.path().join("bad.txt");
+    std::fs::write(&bad, "1 2\n1 two\n")?;
+    let out = kansei(&[
+        "recommend",
+        "train",
+        "--data",
+        bad.to_str().ok_or("path")?,
+        "--out",
+        out_str,
+    ])?;
+    fails_with(&out, &["bad.txt:2", "not a positive integer"]);
+    Ok(())
+}

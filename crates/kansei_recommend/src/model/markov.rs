@@ -93,10 +93,22 @@ impl Markov {
             .map_err(|_| RecommendError::Invalid("too many transitions to store".into()))?;
         let device = Device::Cpu;
         Ok(HashMap::from([
-            (format!("{prefix}offsets"), Tensor::new(offsets.as_slice(), &device)?),
-            (format!("{prefix}successors"), Tensor::new(self.successors.as_slice(), &device)?),
-            (format!("{prefix}counts"), Tensor::new(self.counts.as_slice(), &device)?),
-            (format!("{prefix}popularity"), Tensor::new(self.popularity.as_slice(), &device)?),
+            (
+                format!("{prefix}offsets"),
+                Tensor::new(offsets.as_slice(), &device)?,
+            ),
+            (
+                format!("{prefix}successors"),
+                Tensor::new(self.successors.as_slice(), &device)?,
+            ),
+            (
+                format!("{prefix}counts"),
+                Tensor::new(self.counts.as_slice(), &device)?,
+            ),
+            (
+                format!("{prefix}popularity"),
+                Tensor::new(self.popularity.as_slice(), &device)?,
+            ),
         ]))
     }
 
@@ -310,7 +322,10 @@ mod tests {
         let tensors = model.to_tensors("t.")?;
         assert_eq!(Markov::from_tensors(&tensors, "t.")?, model);
         let mut broken = tensors.clone();
-        broken.insert("t.successors".into(), Tensor::new(&[9u32, 9, 9, 9], &Device::Cpu)?);
+        broken.insert(
+            "t.successors".into(),
+            Tensor::new(&[9u32, 9, 9, 9], &Device::Cpu)?,
+        );
         assert!(Markov::from_tensors(&broken, "t.").is_err());
         let mut missing = tensors;
         missing.remove("t.counts");

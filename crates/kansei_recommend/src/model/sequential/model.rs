@@ -74,7 +74,10 @@ impl SequentialModel {
         // consistency by `Markov::from_tensors`.
         let with_transitions = found.get(TRANSITIONS_WEIGHT).is_some();
         if with_transitions {
-            for (name, spec) in found.iter().filter(|(n, _)| n.starts_with(TRANSITIONS_PREFIX)) {
+            for (name, spec) in found
+                .iter()
+                .filter(|(n, _)| n.starts_with(TRANSITIONS_PREFIX))
+            {
                 let dtype = if name == TRANSITIONS_WEIGHT || name.ends_with("popularity") {
                     DType::F32
                 } else {
@@ -88,7 +91,9 @@ impl SequentialModel {
         let mut model = Self::from_net(net)?;
         if with_transitions {
             let markov = Markov::from_tensors(&loaded.tensors, TRANSITIONS_PREFIX)?;
-            let weight = loaded.tensors[TRANSITIONS_WEIGHT].flatten_all()?.to_vec1::<f32>()?;
+            let weight = loaded.tensors[TRANSITIONS_WEIGHT]
+                .flatten_all()?
+                .to_vec1::<f32>()?;
             let &[weight] = weight.as_slice() else {
                 return Err(RecommendError::Invalid(format!(
                     "{}: `{TRANSITIONS_WEIGHT}` must hold one number",

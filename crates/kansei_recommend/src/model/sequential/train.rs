@@ -20,9 +20,9 @@ use super::model::{SequentialModel, TRANSITIONS_PREFIX, TRANSITIONS_WEIGHT};
 use super::net::{NetConfig, SequentialNet};
 use super::validate::validation_metrics;
 use crate::data::LeaveLastOut;
+use crate::error::RecommendError;
 use crate::eval::{EvalConfig, Split, evaluate};
 use crate::model::markov::Markov;
-use crate::error::RecommendError;
 
 /// How to train. The defaults are meant to work on any interaction file without tuning: early
 /// stopping decides how long to train.
@@ -348,7 +348,9 @@ fn finish(
     let (weight, ndcg) = trials
         .iter()
         .copied()
-        .fold((0.0, f64::NEG_INFINITY), |best, trial| if trial.1 > best.1 { trial } else { best });
+        .fold((0.0, f64::NEG_INFINITY), |best, trial| {
+            if trial.1 > best.1 { trial } else { best }
+        });
 
     let (mut card, found) = kansei_nn::check_model(&files.model)?;
     let mut tensors = kansei_nn::load(&files.model, &found, &Device::Cpu)?.tensors;
