@@ -5,8 +5,10 @@
 //! RAYON_NUM_THREADS=1 cargo bench -p kansei_recommend --no-default-features --bench top10
 //! ```
 //!
-//! The network has the shipped model's shape (width 50, 2 blocks, history 50) with seeded random
-//! weights: the cost does not depend on the values. `RAYON_NUM_THREADS=1` holds candle to one
+//! The network has the shape `kansei recommend train` gives by default (the shipped games
+//! model's: `TrainConfig::default()` width, 2 blocks, history 50) with seeded random weights and
+//! the games model's transition weight, with transitions counted from simulated plays: the cost
+//! does not depend on the values. `RAYON_NUM_THREADS=1` holds candle to one
 //! core; the bench refuses to run without it so its figure always means one core.
 
 use std::hint::black_box;
@@ -15,19 +17,38 @@ use candle_core::{DType, Device};
 use candle_nn::VarMap;
 use criterion::{Criterion, criterion_group, criterion_main};
 use kansei_nn::seeded_var_builder;
-use kansei_recommend::model::sequential::{NetConfig, SequentialModel, SequentialNet};
+use kansei_recommend::model::markov::Markov;
+use kansei_recommend::model::sequential::{NetConfig, SequentialModel, SequentialNet, TrainConfig};
 use kansei_recommend::{Catalogue, RecommendEngine};
 
 const ITEMS: u32 = 25_000;
 
 fn engine() -> RecommendEngine {
     let varmap = VarMap::new();
+    let defaults = TrainConfig::default();
+    let config = NetConfig {
+        width: defaults.width,
+        blocks: defaults.blocks,
+        max_len: defaults.max_len,
+        ..NetConfig::for_items(ITEMS)
+    };
     let net = SequentialNet::new(
-        NetConfig::for_items(ITEMS),
+        config,
         seeded_var_builder(&varmap, 1, DType::F32, &Device::Cpu),
     )
     .expect("network");
-    let model = SequentialModel::from_net(net).expect("model");
+    // Ten plays each for 20,000 simulated players, for a transition table of realistic size.
+    let plays: Vec<Vec<u32>> = (0..20_000u32)
+        .map(|p| {
+            (0..10u32)
+                .map(|i| 1 + (p * 7_919 + i * 104_729) % ITEMS)
+                .collect()
+        })
+        .collect();
+    let markov = Markov::fit(&plays, ITEMS).expect("transitions");
+    let model = SequentialModel::from_net(net)
+        .and_then(|m| m.with_transitions(markov, 2.0))
+        .expect("model");
     RecommendEngine::new(Box::new(model), Catalogue::numbered(ITEMS)).expect("engine")
 }
 

@@ -48,6 +48,9 @@ pub enum RecommendCommand {
         /// How many of the model's best items the re-ranker re-orders.
         #[arg(long, default_value_t = RerankConfig::DEFAULT_CANDIDATES)]
         rerank_candidates: usize,
+        /// Score a sequential model's network alone, without the transitions stored with it.
+        #[arg(long)]
+        network_only: bool,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -67,6 +70,7 @@ pub fn run(command: &RecommendCommand) -> Result<(), String> {
             full_users,
             rerank,
             rerank_candidates,
+            network_only,
             json,
         } => {
             let config = EvalConfig {
@@ -79,7 +83,7 @@ pub fn run(command: &RecommendCommand) -> Result<(), String> {
                 }),
                 ..EvalConfig::default()
             };
-            eval(data, model, *split, &config, *json)
+            eval(data, model, *split, &config, *network_only, *json)
         }
     }
 }
@@ -109,6 +113,7 @@ fn eval(
     model: &str,
     split_mode: Split,
     config: &EvalConfig,
+    network_only: bool,
     json: bool,
 ) -> Result<(), String> {
     let source = model_source(model)?;
@@ -124,7 +129,12 @@ fn eval(
             Box::new(Markov::fit(&split.train, split.num_items).map_err(|e| e.to_string())?)
         }
         ModelSource::File(path) => {
-            Box::new(SequentialModel::load(path).map_err(|e| format!("{}: {e}", path.display()))?)
+            let mut model =
+                SequentialModel::load(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            if network_only {
+                model = model.without_transitions();
+            }
+            Box::new(model)
         }
     };
     let prepare_seconds = start.elapsed().as_secs_f64();

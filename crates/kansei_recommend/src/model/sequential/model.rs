@@ -148,6 +148,13 @@ impl SequentialModel {
         Ok(self)
     }
 
+    /// The model without its transitions: the network's scores alone.
+    #[must_use]
+    pub fn without_transitions(mut self) -> Self {
+        self.transitions = None;
+        self
+    }
+
     /// The transitions added to the scores and their weight, if any.
     pub fn transitions(&self) -> Option<(&Markov, f32)> {
         self.transitions.as_ref().map(|(m, w)| (m, *w))
