@@ -62,6 +62,8 @@ pub struct RecommendEngine {
     reranker: Option<Reranker>,
     /// Catalogue ids by plays, most played first (ties by id), for cold start.
     by_popularity: Vec<u32>,
+    /// `unlisted[id]`: the model scores `id` but the catalogue skips it (never recommended).
+    unlisted: Vec<u32>,
 }
 
 impl fmt::Debug for RecommendEngine {
@@ -94,11 +96,15 @@ impl RecommendEngine {
             let plays = catalogue.get(id).map_or(0, |i| i.plays);
             (std::cmp::Reverse(plays), id)
         });
+        let unlisted = (1..=catalogue.max_id())
+            .filter(|&id| !catalogue.contains(id))
+            .collect();
         Ok(Self {
             model,
             catalogue,
             reranker: None,
             by_popularity,
+            unlisted,
         })
     }
 
@@ -143,10 +149,8 @@ impl RecommendEngine {
         let mut scores = vec![0.0; self.catalogue.max_id() as usize + 1];
         self.model.score_into(history, &mut scores)?;
         // Ids the catalogue skips are never recommended.
-        for (id, score) in scores.iter_mut().enumerate() {
-            if !self.catalogue.contains(id as u32) {
-                *score = f32::NEG_INFINITY;
-            }
+        for &id in &self.unlisted {
+            scores[id as usize] = f32::NEG_INFINITY;
         }
         let mut played = Marks::new(self.catalogue.max_id());
         for &id in history {

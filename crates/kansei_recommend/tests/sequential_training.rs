@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use kansei_recommend::model::sequential::{RunFiles, SequentialModel, TrainConfig, train};
+use kansei_recommend::model::sequential::{
+    RunFiles, SequentialModel, TRANSITION_WEIGHTS, TrainConfig, train,
+};
 use kansei_recommend::{
     Catalogue, Interactions, LeaveLastOut, RecommendEngine, RecommendError, Recommender,
 };
@@ -67,7 +69,7 @@ fn trains_saves_and_resumes_exactly() -> TestResult {
     assert!(best > 0.8, "the series are predictable: NDCG@10 {best:.3}");
 
     let choice = state.transitions.as_ref().expect("transitions chosen");
-    assert_eq!(choice.trials.len(), 5);
+    assert_eq!(choice.trials.len(), TRANSITION_WEIGHTS.len());
     let files = RunFiles::in_dir(&whole);
     let model = SequentialModel::load(&files.model)?;
     let card = model.card().expect("card");

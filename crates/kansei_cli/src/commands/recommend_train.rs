@@ -35,6 +35,16 @@ pub struct TrainArgs {
     /// Dropout rate while training.
     #[arg(long, default_value_t = TrainConfig::default().dropout)]
     pub dropout: f64,
+    /// Learning rate (constant).
+    #[arg(long, default_value_t = TrainConfig::default().learning_rate)]
+    pub learning_rate: f64,
+    /// Use the batch's own targets as negatives too (popularity-weighted negatives; the
+    /// shipped games model's second stage).
+    #[arg(long)]
+    pub in_batch_negatives: bool,
+    /// Start from this model's network (same shape) instead of random weights: fine-tuning.
+    #[arg(long)]
+    pub init: Option<PathBuf>,
     /// Seed of the weights, batches, negatives and dropout.
     #[arg(long, default_value_t = TrainConfig::default().seed)]
     pub seed: u64,
@@ -64,6 +74,9 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         max_epochs: args.max_epochs,
         width: args.width,
         dropout: args.dropout,
+        learning_rate: args.learning_rate,
+        in_batch_negatives: args.in_batch_negatives || TrainConfig::default().in_batch_negatives,
+        init_from: args.init.clone(),
         patience: args.patience,
         seed: args.seed,
         machine: args.machine.clone(),

@@ -71,7 +71,15 @@ pub fn model_card(
                 config.seed,
                 config.validation_users,
                 config.patience,
-            ),
+            ) + &config.init_from.as_ref().map_or_else(String::new, |path| {
+                format!(
+                    "; started from the network of `{}`",
+                    path.file_name().map_or_else(
+                        || path.display().to_string(),
+                        |name| name.to_string_lossy().into_owned()
+                    )
+                )
+            }),
             steps: epoch,
             wall_time_s,
             machine: config.machine.clone(),

@@ -14,7 +14,7 @@ use super::block::{AttentionBlock, maybe_dropout};
 pub struct NetConfig {
     /// Items are `1..=num_items` (0 pads).
     pub num_items: u32,
-    /// Embedding width. Default 50 (`SASRec`'s).
+    /// Embedding width. Default 100 (as training's default; `SASRec` used 50).
     pub width: usize,
     /// Self-attention blocks. Default 2.
     pub blocks: usize,
@@ -23,11 +23,12 @@ pub struct NetConfig {
 }
 
 impl NetConfig {
-    /// The defaults for a catalogue of `num_items` items.
+    /// The shape `kansei recommend train` gives by default, for a catalogue of `num_items`
+    /// items.
     pub fn for_items(num_items: u32) -> Self {
         Self {
             num_items,
-            width: 50,
+            width: 100,
             blocks: 2,
             max_len: 50,
         }
