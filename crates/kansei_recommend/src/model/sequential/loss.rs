@@ -59,6 +59,22 @@ impl NextItemBatch {
     }
 }
 
+/// The hidden state at every position that has a next item: `(targets, width)`.
+fn hidden_at_targets(
+    net: &SequentialNet,
+    batch: &NextItemBatch,
+    dropout: f64,
+    rng: Option<&mut StdRng>,
+) -> Result<Tensor> {
+    if batch.targets.is_empty() {
+        candle_core::bail!("a training batch needs at least one sequence of two or more items");
+    }
+    let device = batch.inputs.items.device();
+    net.forward(&batch.inputs, dropout, rng)?
+        .reshape(((), net.config().width))?
+        .index_select(&Tensor::new(batch.positions.as_slice(), device)?, 0)
+}
+
 /// Mean cross-entropy of the true next item against `negatives` items drawn uniformly from
 /// `1..=num_items` (every item once when the catalogue is no larger), plus, with `in_batch`, every distinct target of the batch (negatives drawn
 /// in proportion to popularity, which teaches the model to rank against popular items too, as
@@ -78,16 +94,9 @@ pub fn sampled_softmax_loss(
     sampler: &mut StdRng,
     rng: Option<&mut StdRng>,
 ) -> Result<Tensor> {
-    if batch.targets.is_empty() {
-        candle_core::bail!("a training batch needs at least one sequence of two or more items");
-    }
+    let hidden = hidden_at_targets(net, batch, dropout, rng)?;
     let device = batch.inputs.items.device();
-    let width = net.config().width;
     let num_items = net.config().num_items;
-    let hidden = net.forward(&batch.inputs, dropout, rng)?;
-    let hidden = hidden
-        .reshape(((), width))?
-        .index_select(&Tensor::new(batch.positions.as_slice(), device)?, 0)?;
     let embeddings = net.item_embedding();
     let target_embeddings =
         embeddings.index_select(&Tensor::new(batch.targets.as_slice(), device)?, 0)?;
@@ -141,16 +150,9 @@ pub fn binary_cross_entropy_loss(
     sampler: &mut StdRng,
     rng: Option<&mut StdRng>,
 ) -> Result<Tensor> {
-    if batch.targets.is_empty() {
-        candle_core::bail!("a training batch needs at least one sequence of two or more items");
-    }
+    let hidden = hidden_at_targets(net, batch, dropout, rng)?;
     let device = batch.inputs.items.device();
-    let width = net.config().width;
     let num_items = net.config().num_items;
-    let hidden = net.forward(&batch.inputs, dropout, rng)?;
-    let hidden = hidden
-        .reshape(((), width))?
-        .index_select(&Tensor::new(batch.positions.as_slice(), device)?, 0)?;
     let negatives: Vec<u32> = batch
         .targets
         .iter()
