@@ -29,13 +29,13 @@ use crate::model::markov::Markov;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
     /// Embedding width. Default 100: on the Amazon games data it reached the same validation
-    /// plateau as 50 (SASRec's) in half the epochs.
+    /// plateau as 50 (`SASRec`'s) in half the epochs.
     pub width: usize,
     /// Self-attention blocks. Default 2.
     pub blocks: usize,
     /// Longest history read. Default 50.
     pub max_len: usize,
-    /// Dropout rate while training. Default 0.5 (SASRec's for sparse data): at 0.2 the model
+    /// Dropout rate while training. Default 0.5 (`SASRec`'s for sparse data): at 0.2 the model
     /// overfitted the games data after 12 epochs, 0.03 NDCG@10 below.
     pub dropout: f64,
     /// `AdamW` learning rate (constant). Default 2e-3.
