@@ -53,11 +53,15 @@ fn engine() -> RecommendEngine {
 }
 
 fn top10(c: &mut Criterion) {
-    assert_eq!(
-        std::env::var("RAYON_NUM_THREADS").as_deref(),
-        Ok("1"),
-        "run with RAYON_NUM_THREADS=1: the budget is for one core"
-    );
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` runs each benchmark once as a
+    // smoke test, where the thread count does not matter.
+    if std::env::args().any(|arg| arg == "--bench") {
+        assert_eq!(
+            std::env::var("RAYON_NUM_THREADS").as_deref(),
+            Ok("1"),
+            "run with RAYON_NUM_THREADS=1: the budget is for one core"
+        );
+    }
     let engine = engine();
     // A full history (the model reads 50 plays), spread over the catalogue.
     let history: Vec<u32> = (0..50u32).map(|i| 1 + (i * 7919) % ITEMS).collect();
