@@ -124,10 +124,7 @@ impl Catalogue {
     /// path in the message.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, RecommendError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| RecommendError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::error::read_text(path)?;
         Self::from_ron(&text).map_err(|error| match error {
             RecommendError::Invalid(message) => {
                 RecommendError::Invalid(format!("{}: {message}", path.display()))

@@ -26,10 +26,7 @@ impl Interactions {
     /// anything malformed.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, RecommendError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| RecommendError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::error::read_text(path)?;
         Ok(Self::parse_named(&text, &path.display().to_string())?)
     }
 

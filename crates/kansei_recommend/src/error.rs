@@ -1,6 +1,6 @@
 //! Errors of the recommendation core.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A line of an interaction file that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -68,4 +68,19 @@ pub enum RecommendError {
     /// Anything else, described.
     #[error("{0}")]
     Invalid(String),
+}
+
+impl RecommendError {
+    /// Wraps an I/O error on `path` (for `map_err`).
+    pub(crate) fn io(path: &Path) -> impl Fn(std::io::Error) -> Self + '_ {
+        move |source| Self::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// The text of the file at `path`, or [`RecommendError::Io`] naming it.
+pub(crate) fn read_text(path: &Path) -> Result<String, RecommendError> {
+    std::fs::read_to_string(path).map_err(RecommendError::io(path))
 }

@@ -204,10 +204,7 @@ pub fn train(
             "no user has two training interactions: nothing to learn from".to_owned(),
         ));
     }
-    std::fs::create_dir_all(dir).map_err(|source| RecommendError::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+    std::fs::create_dir_all(dir).map_err(RecommendError::io(dir))?;
     let files = RunFiles::in_dir(dir);
     let mut state = if resume {
         read_state(&files.state)?
@@ -511,10 +508,7 @@ fn read_state(path: &Path) -> Result<TrainState, RecommendError> {
     if !path.exists() {
         return Ok(TrainState::default());
     }
-    let text = std::fs::read_to_string(path).map_err(|source| RecommendError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = crate::error::read_text(path)?;
     ron::from_str(&text).map_err(|error| {
         RecommendError::Invalid(format!("{}: not a training state: {error}", path.display()))
     })
@@ -524,10 +518,6 @@ fn write_state(path: &Path, state: &TrainState) -> Result<(), RecommendError> {
     let text = ron::ser::to_string_pretty(state, ron::ser::PrettyConfig::default())
         .map_err(|error| RecommendError::Invalid(format!("training state: {error}")))?;
     let temp = kansei_nn::temp_path(path);
-    let io = |source| RecommendError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    std::fs::write(&temp, text).map_err(io)?;
-    std::fs::rename(&temp, path).map_err(io)
+    std::fs::write(&temp, text).map_err(RecommendError::io(path))?;
+    std::fs::rename(&temp, path).map_err(RecommendError::io(path))
 }
