@@ -12,7 +12,7 @@
 //! | [`player`] | `kansei_player` | the player model: validated encounter telemetry, consent flags, skill estimation (a Kalman filter over skill and its trend, sharpened by graded performance), profiles saved atomically as versioned RON |
 //! | [`difficulty`] | `kansei_difficulty` | adaptive difficulty in the flow channel: the flow controller with a quit-risk model, designer knobs and tiers from RON, the pacing director, and the engine-agnostic [`AdaptiveDifficulty`](difficulty::session::AdaptiveDifficulty) session with an explanation for every change (plugin [`DifficultyPlugin`](difficulty::plugin::DifficultyPlugin)) |
 //! | [`recommend`] | `kansei_recommend` | on-device recommendations with a reason for each: popularity, Markov and a small self-attentive sequential model, a game catalogue in RON, plays kept in the player's profile (plugin [`RecommendPlugin`](recommend::plugin::RecommendPlugin)) |
-//! | [`npc`] | `kansei_npc` | NPC decision making, perception, steering (not built yet) |
+//! | [`npc`] | `kansei_npc` | NPC behaviour: utility AI and behaviour trees with conditional aborts (RON or Rust, hot reloaded), perception, steering with ORCA, grid navigation with a budgeted query queue and flow fields, LOD tiers within a time budget (plugin [`NpcPlugin`](npc::plugin::NpcPlugin)) |
 //!
 //! Everything runs on the player's device: no crate in Kansei opens a network connection.
 //!
@@ -51,13 +51,14 @@ use bevy::app::{PluginGroup, PluginGroupBuilder};
 /// | [`KanseiUpscalePlugin`](upscale::KanseiUpscalePlugin) | the [`KanseiUpscale`](upscale::KanseiUpscale) camera component |
 /// | [`DifficultyPlugin`](difficulty::plugin::DifficultyPlugin) | [`EncounterFinished`](difficulty::plugin::EncounterFinished) messages (with the default knobs, tier Normal; configure it with `KanseiPlugins.set(DifficultyPlugin { .. })`) |
 /// | [`RecommendPlugin`](recommend::plugin::RecommendPlugin) | [`PlayRecorded`](recommend::plugin::PlayRecorded) messages (with the demo game library; configure it with `KanseiPlugins.set(RecommendPlugin { .. })` for the game's own catalogue and model) |
+/// | [`NpcPlugin`](npc::plugin::NpcPlugin) | the [`Npc`](npc::plugin::Npc) component (or [`NpcBehaviour`](npc::plugin::NpcBehaviour), which brings it), in `FixedUpdate` |
 ///
-/// The other capabilities ship no Bevy plugin yet (see the table in the crate docs); games that
-/// add the group now pick up each plugin as it lands without code changes. Every plugin does
+/// Every plugin does
 /// nothing until its component, resource or message arrives (the upscaler nothing at all
 /// without a renderer; the difficulty plugin only ticks its pacing director, a few arithmetic
 /// operations a frame; the recommendation plugin loads its model once at start and compares
-/// the player's plays with the last ones it saw each frame), so adding the group is harmless.
+/// the player's plays with the last ones it saw each frame; the NPC plugin runs its stages over
+/// no NPCs), so adding the group is harmless.
 /// Plugins given the same [`ProfileLocation`](player::plugin::ProfileLocation) share one
 /// [`SavedProfile`](player::plugin::SavedProfile).
 pub struct KanseiPlugins;
@@ -68,5 +69,6 @@ impl PluginGroup for KanseiPlugins {
             .add(upscale::KanseiUpscalePlugin)
             .add(difficulty::plugin::DifficultyPlugin::default())
             .add(recommend::plugin::RecommendPlugin::default())
+            .add(npc::plugin::NpcPlugin::default())
     }
 }

@@ -8,6 +8,7 @@
 //! kansei model check assets/models/NAME.safetensors
 //! kansei difficulty simulate [--population FILE.ron] [--controller NAME|all] [--json]
 //! kansei difficulty train [--population FILE.ron] [--out PATH] [--steps N]
+//! kansei npc bench [--agents N] [--ticks T] [--threads K] [--tier hero|active|crowd|mixed] [--json]
 //! kansei recommend train --data FILE --out DIR [--catalogue FILE.ron] [--resume]
 //! kansei recommend eval --data FILE --model popular|markov|PATH [--split test|valid] [--rerank [S]] [--json]
 //! kansei upscale eval --data ../shared/data/sr/Set5/x2 --scale 2 [--method bicubic ...] [--json]
@@ -36,6 +37,10 @@ enum Command {
     /// Adaptive difficulty: the simulated-player benchmark and the quit-risk model.
     #[command(subcommand)]
     Difficulty(commands::difficulty::DifficultyCommand),
+    /// NPC behaviour: the headless crowd benchmark.
+    #[cfg(feature = "npc")]
+    #[command(subcommand)]
+    Npc(commands::npc::NpcCommand),
     /// Recommendations: train and evaluate recommenders on interaction files.
     #[command(subcommand)]
     Recommend(commands::recommend::RecommendCommand),
@@ -49,6 +54,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Difficulty(command) => commands::difficulty::run(&command),
         Command::Model(command) => commands::model::run(&command),
+        #[cfg(feature = "npc")]
+        Command::Npc(command) => commands::npc::run(&command),
         Command::Recommend(command) => commands::recommend::run(&command),
         Command::Upscale(command) => commands::upscale::run(&command),
     };

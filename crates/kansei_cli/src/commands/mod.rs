@@ -2,6 +2,8 @@
 
 pub mod difficulty;
 pub mod model;
+#[cfg(feature = "npc")]
+pub mod npc;
 pub mod recommend;
 pub mod recommend_train;
 pub mod upscale;

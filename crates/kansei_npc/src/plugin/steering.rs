@@ -1,0 +1,236 @@
+//! The steering stage: desired velocities from each NPC's [`MoveIntent`], avoidance between
+//! agents (ORCA for heroes and active NPCs, separation for crowds, each at its tier's rate),
+//! and movement with sliding along walls.
+
+use std::time::Instant;
+
+use bevy::log::info_span;
+use bevy::prelude::*;
+use bevy::utils::Parallel;
+use glam::Vec2;
+
+use super::components::{Locomotion, MoveIntent, NpcAgent, NpcSlot};
+use super::resources::{Avoidance, FlowFields, NavWorld, NpcScheduler, NpcTimings};
+use crate::nav::NavGrid;
+use crate::schedule::Tier;
+use crate::steering::{OrcaAgent, OrcaScratch, arrive, flee, orca_velocity, separation};
+
+/// Walking speed as a fraction of the top speed.
+const WALK: f32 = 0.6;
+/// Distance over which arriving slows down, in metres.
+const SLOWING_RADIUS: f32 = 1.5;
+/// A path waypoint counts as reached within this distance, in metres.
+const WAYPOINT_RADIUS: f32 = 0.6;
+
+/// Per-thread scratch for neighbour queries and ORCA.
+#[derive(Default)]
+pub(crate) struct SteeringScratch {
+    neighbours: Vec<(f32, u32)>,
+    orca_neighbours: Vec<OrcaAgent>,
+    orca: OrcaScratch,
+}
+
+/// What the NPC would like to do, ignoring everyone else.
+fn preferred_velocity(
+    agent: &NpcAgent,
+    locomotion: &mut Locomotion,
+    grid: &NavGrid,
+    flows: &FlowFields,
+    dt: f32,
+) -> Vec2 {
+    let walk = agent.max_speed * WALK;
+    let run = agent.max_speed;
+    let position = agent.position;
+    match locomotion.intent {
+        MoveIntent::Stop => Vec2::ZERO,
+        MoveIntent::Seek(target) => arrive(position, target, run, SLOWING_RADIUS * 0.5),
+        MoveIntent::Flee(threat) => flee(position, threat, run),
+        MoveIntent::Wander => {
+            let heading = agent.facing;
+            locomotion.wander.desired_velocity(heading, walk, dt)
+        }
+        MoveIntent::MoveTo(goal) => {
+            if !locomotion.path.is_finished() {
+                locomotion
+                    .path
+                    .desired_velocity(position, walk, WAYPOINT_RADIUS)
+            } else if locomotion.pending.is_some() && !grid.line_of_sight(position, goal) {
+                // Waiting for a path around a wall: don't walk into it meanwhile.
+                Vec2::ZERO
+            } else {
+                arrive(position, goal, walk, SLOWING_RADIUS)
+            }
+        }
+        MoveIntent::FollowFlow(index) => match flows.get(index) {
+            Some(field) => match field.direction_at(position) {
+                Some(direction) => direction * walk,
+                None => {
+                    let goal = field.goal();
+                    if position.distance(goal) < 1.0 {
+                        locomotion.reached_flow_goal = Some(index);
+                    }
+                    arrive(position, goal, walk, SLOWING_RADIUS)
+                }
+            },
+            None => Vec2::ZERO,
+        },
+    }
+}
+
+/// Moves from `from` by `step`, sliding along blocked cells instead of entering them.
+fn slide(grid: &NavGrid, from: Vec2, step: Vec2) -> Vec2 {
+    let to = from + step;
+    if grid.is_walkable_at(to) {
+        return to;
+    }
+    let along_x = Vec2::new(to.x, from.y);
+    if grid.is_walkable_at(along_x) {
+        return along_x;
+    }
+    let along_z = Vec2::new(from.x, to.y);
+    if grid.is_walkable_at(along_z) {
+        return along_z;
+    }
+    from
+}
+
+/// Steers and moves every NPC, in parallel.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn steer(
+    time: Res<Time>,
+    scheduler: Res<NpcScheduler>,
+    nav: Res<NavWorld>,
+    flows: Res<FlowFields>,
+    mut avoidance: ResMut<Avoidance>,
+    mut timings: ResMut<NpcTimings>,
+    mut npcs: Query<(&mut NpcAgent, &mut NpcSlot, &mut Locomotion)>,
+    mut positions: Local<Vec<Vec2>>,
+    scratch: Local<Parallel<SteeringScratch>>,
+) {
+    let start = Instant::now();
+    let _span = info_span!("kansei_npc::steering").entered();
+    let dt = time.delta_secs();
+    if dt <= 0.0 {
+        timings.steering = start.elapsed();
+        return;
+    }
+
+    // A dense snapshot of every agent for the spatial hash and the neighbours' velocities.
+    let avoidance = &mut *avoidance;
+    positions.clear();
+    avoidance.velocities.clear();
+    avoidance.radii.clear();
+    for (i, (agent, mut slot, _)) in npcs.iter_mut().enumerate() {
+        positions.push(agent.position);
+        avoidance.velocities.push(agent.velocity);
+        avoidance.radii.push(agent.radius);
+        slot.bypass_change_detection().dense = i as u32;
+    }
+    avoidance.hash.rebuild(&positions);
+
+    let avoidance = &*avoidance;
+    let grid = nav.grid();
+    let flows = &*flows;
+    let due = scheduler.avoid_due;
+    npcs.par_iter_mut()
+        .for_each(|(mut agent, slot, mut locomotion)| {
+            let moving = !matches!(locomotion.intent, MoveIntent::Stop);
+            let idle = !moving
+                && agent.velocity == Vec2::ZERO
+                && locomotion.avoidance_velocity == Vec2::ZERO;
+            let avoid_now = due[slot.tier.index()].contains(slot.index);
+            if idle && !avoid_now {
+                return;
+            }
+            let preferred = preferred_velocity(&agent, &mut locomotion, grid, flows, dt);
+            let velocity = if avoid_now {
+                let velocity = scratch
+                    .scope(|scratch| avoid(avoidance, &agent, &slot, preferred, dt, scratch));
+                locomotion.avoidance_velocity = velocity;
+                velocity
+            } else if moving {
+                locomotion.avoidance_velocity
+            } else {
+                // Stopping needs no permission from the neighbours.
+                Vec2::ZERO
+            };
+            let velocity = if velocity.is_finite() {
+                velocity
+            } else {
+                Vec2::ZERO
+            };
+            let position = slide(grid, agent.position, velocity * dt);
+            let actual = (position - agent.position) / dt;
+            agent.velocity = actual;
+            agent.position = position;
+            if actual.length_squared() > 0.01 {
+                agent.facing = actual.normalize();
+            }
+        });
+    timings.steering = start.elapsed();
+}
+
+/// The velocity avoidance allows: ORCA among the nearest neighbours for heroes and active NPCs,
+/// a cheap push away from the nearest few for crowds.
+fn avoid(
+    avoidance: &Avoidance,
+    agent: &NpcAgent,
+    slot: &NpcSlot,
+    preferred: Vec2,
+    dt: f32,
+    scratch: &mut SteeringScratch,
+) -> Vec2 {
+    let me = slot.dense;
+    let hash = &avoidance.hash;
+    if slot.tier == Tier::Crowd {
+        let reach = agent.radius * avoidance.crowd_separation_radii;
+        hash.nearest_within(agent.position, reach, 4, Some(me), &mut scratch.neighbours);
+        let positions = hash.positions();
+        let push = separation(
+            agent.position,
+            scratch
+                .neighbours
+                .iter()
+                .map(|&(_, i)| positions[i as usize]),
+            reach,
+            agent.max_speed,
+        );
+        return (preferred + push).clamp_length_max(agent.max_speed);
+    }
+    let params = &avoidance.orca;
+    hash.nearest_within(
+        agent.position,
+        params.neighbour_distance,
+        params.max_neighbours,
+        Some(me),
+        &mut scratch.neighbours,
+    );
+    let positions = hash.positions();
+    scratch.orca_neighbours.clear();
+    scratch
+        .orca_neighbours
+        .extend(scratch.neighbours.iter().map(|&(_, i)| {
+            let i = i as usize;
+            OrcaAgent {
+                position: positions[i],
+                velocity: avoidance.velocities[i],
+                radius: avoidance.radii[i],
+                max_speed: agent.max_speed,
+                preferred_velocity: avoidance.velocities[i],
+            }
+        }));
+    let me_orca = OrcaAgent {
+        position: agent.position,
+        velocity: agent.velocity,
+        radius: agent.radius,
+        max_speed: agent.max_speed,
+        preferred_velocity: preferred,
+    };
+    orca_velocity(
+        &me_orca,
+        &scratch.orca_neighbours,
+        params,
+        dt,
+        &mut scratch.orca,
+    )
+}
