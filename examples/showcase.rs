@@ -9,7 +9,9 @@
 //! `difficulty` example does). Recommendations join as a small panel
 //! ([`RecommendPlugin`](bevy_kansei::recommend::plugin::RecommendPlugin) over the demo game
 //! library): the showcase's player has played one game, and the panel lists the top three picks
-//! with their reasons (the `recommend` example is the full library screen).
+//! with their reasons (the `recommend` example is the full library screen). NPCs stroll the
+//! stage ([`NpcPlugin`](bevy_kansei::npc::plugin::NpcPlugin): a wandering behaviour written in
+//! Rust, steering around the plinth and each other; the `npc` example is a whole town).
 //!
 //! ```text
 //! cargo run --example showcase
@@ -33,6 +35,11 @@ use bevy::{light::CascadeShadowConfigBuilder, prelude::*};
 use bevy_kansei::{
     KanseiPlugins,
     difficulty::plugin::DifficultyKnobValues,
+    npc::{
+        decision::{BehaviourDef, NodeDef},
+        nav::{NavError, NavGrid},
+        plugin::{BehaviourAsset, NavWorld, NpcAgent, NpcBehaviour},
+    },
     recommend::plugin::{PlayRecorded, Recommendations},
     upscale::{KanseiUpscale, UpscaleMode},
 };
@@ -55,12 +62,63 @@ fn main() -> AppExit {
         KanseiPlugins,
     ))
     .insert_resource(ClearColor(Color::srgb(0.46, 0.62, 0.80)))
-    .add_systems(Startup, (spawn_scene, spawn_recommendations))
+    .add_systems(
+        Startup,
+        (spawn_scene, spawn_recommendations, spawn_strollers),
+    )
     .add_systems(Update, (orbit, spin, toggle_upscale, show_recommendations));
+    match stage_navigation() {
+        Ok(navigation) => {
+            app.insert_resource(navigation);
+        }
+        // Without it the NPCs walk an open grid, through the plinth.
+        Err(error) => eprintln!("showcase: no stage grid for the NPCs: {error}"),
+    }
     if let Some(capture) = capture {
         app.add_plugins(capture::CapturePlugin(capture));
     }
     app.run()
+}
+
+/// The stage as the NPCs see it: 13 m x 13 m of 1 m cells, the plinth blocked.
+fn stage_navigation() -> Result<NavWorld, NavError> {
+    let mut grid = NavGrid::new(13, 13, 1.0, Vec2::splat(-6.5))?;
+    grid.block_rect(Vec2::splat(-1.0), Vec2::splat(1.0));
+    Ok(NavWorld::new(grid))
+}
+
+/// Five NPCs wandering the stage, with a behaviour written in Rust.
+fn spawn_strollers(
+    mut commands: Commands,
+    mut behaviours: ResMut<Assets<BehaviourAsset>>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+) {
+    let stroll = BehaviourDef::new("stroller", NodeDef::task("wander"));
+    let behaviour = match BehaviourAsset::from_def(&stroll) {
+        Ok(behaviour) => behaviours.add(behaviour),
+        Err(error) => {
+            error!("the strollers' behaviour does not compile: {error}");
+            return;
+        }
+    };
+    let body = meshes.add(Capsule3d::new(0.2, 0.6));
+    let coat = materials.add(Color::srgb(0.85, 0.55, 0.2));
+    for i in 0..5 {
+        let angle = i as f32 / 5.0 * TAU;
+        let start = Vec2::from_angle(angle) * 4.0;
+        commands.spawn((
+            NpcAgent {
+                radius: 0.25,
+                max_speed: 1.2,
+                ..NpcAgent::at(start)
+            },
+            NpcBehaviour(behaviour.clone()),
+            Mesh3d(body.clone()),
+            MeshMaterial3d(coat.clone()),
+            Transform::from_xyz(start.x, 0.5, start.y),
+        ));
+    }
 }
 
 /// Objects that circle the centre of the stage.

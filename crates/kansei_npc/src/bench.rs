@@ -156,7 +156,7 @@ pub struct BenchReport {
     pub tiers: [usize; 3],
     /// Timed ticks.
     pub ticks: u32,
-    /// Threads in Bevy's compute pool.
+    /// Threads running the parallel stages (Bevy's compute pool plus the calling thread).
     pub threads: usize,
     /// Whole tick (every NPC stage).
     pub total: StageTimes,
@@ -182,20 +182,25 @@ pub struct BenchReport {
     pub paths: PathThroughput,
 }
 
-/// Sets the number of threads of Bevy's compute pool, which runs the parallel stages. Call it
-/// once, before anything else touches the pool; it returns the pool's actual thread count.
+/// Makes the parallel stages run on `threads` threads in all: the calling thread, which works
+/// through the parallel jobs it starts, plus `threads - 1` threads in Bevy's compute pool. Call
+/// it once, before anything else touches the pool; it returns the threads in all.
 pub fn init_threads(threads: usize) -> usize {
-    ComputeTaskPool::get_or_init(|| TaskPoolBuilder::new().num_threads(threads.max(1)).build())
-        .thread_num()
+    let pool = ComputeTaskPool::get_or_init(|| {
+        TaskPoolBuilder::new()
+            .num_threads(threads.max(1) - 1)
+            .build()
+    });
+    pool.thread_num() + 1
 }
 
 /// Builds the scenario's app: the town, the NPCs, the player. Returns the app, the NPCs per
 /// tier, and the number of entities Bevy itself holds before any NPC is spawned (it keeps
 /// resources and systems in entities of its own).
 pub fn build_app(config: &BenchConfig) -> Result<(App, [usize; 3], u32), BenchError> {
-    // The parallel stages run on Bevy's compute pool; one thread per core unless
+    // The parallel stages run on Bevy's compute pool; one thread per core in all unless
     // `init_threads` chose otherwise first.
-    ComputeTaskPool::get_or_init(|| TaskPoolBuilder::default().build());
+    init_threads(std::thread::available_parallelism().map_or(1, std::num::NonZero::get));
     let town = Town::generate(128, config.seed)?;
     let guard = Arc::new(Behaviour::from_ron(crate::demo::GUARD_BEHAVIOUR)?);
     let villager = Arc::new(Behaviour::from_ron(crate::demo::VILLAGER_BEHAVIOUR)?);
@@ -354,7 +359,8 @@ pub fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
         return Err(BenchError::Empty);
     }
     let (mut app, tiers, before) = build_app(config)?;
-    let threads = ComputeTaskPool::get().thread_num();
+    // The calling thread works too, next to the pool's threads.
+    let threads = ComputeTaskPool::get().thread_num() + 1;
     for t in 0..config.warmup {
         tick(&mut app, t);
     }

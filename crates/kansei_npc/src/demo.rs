@@ -227,12 +227,20 @@ fn villager_tasks(
         });
 }
 
+/// Commuters whose task or movement changed this tick.
+type ChangedCommuters<'w, 's> = Query<
+    'w,
+    's,
+    (
+        &'static mut Commuter,
+        &'static NpcTasks,
+        &'static mut Locomotion,
+    ),
+    Or<(Changed<NpcTasks>, Changed<Locomotion>)>,
+>;
+
 /// `commute`: follow the flow field to the commuter's exit, then on to the next exit.
-fn commute(
-    names: Res<TownNames>,
-    flows: Res<FlowFields>,
-    mut commuters: Query<(&mut Commuter, &NpcTasks, &mut Locomotion)>,
-) {
+fn commute(names: Res<TownNames>, flows: Res<FlowFields>, mut commuters: ChangedCommuters) {
     let count = flows.len() as u32;
     if count == 0 {
         return;

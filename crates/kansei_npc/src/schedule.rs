@@ -54,9 +54,9 @@ pub struct TierRates {
 pub struct ScheduleConfig {
     /// Rates of [`Tier::Hero`]. The default is every tick for everything.
     pub hero: TierRates,
-    /// Rates of [`Tier::Active`]. The default is 10 Hz decisions, 5 Hz sight, 20 Hz avoidance.
+    /// Rates of [`Tier::Active`]. The default is 10 Hz decisions, 5 Hz sight, 10 Hz avoidance.
     pub active: TierRates,
-    /// Rates of [`Tier::Crowd`]. The default is 1 Hz decisions, no sight, 15 Hz separation.
+    /// Rates of [`Tier::Crowd`]. The default is 1 Hz decisions, no sight, 10 Hz separation.
     pub crowd: TierRates,
     /// Wall-clock budget of one tick's decisions. The default is 1 ms.
     pub decision_budget: Duration,
@@ -73,12 +73,12 @@ impl Default for ScheduleConfig {
             active: TierRates {
                 decision_hz: 10.0,
                 perception_hz: 5.0,
-                avoidance_hz: 20.0,
+                avoidance_hz: 10.0,
             },
             crowd: TierRates {
                 decision_hz: 1.0,
                 perception_hz: 0.0,
-                avoidance_hz: 15.0,
+                avoidance_hz: 10.0,
             },
             decision_budget: Duration::from_millis(1),
         }
@@ -108,7 +108,9 @@ impl RoundRobin {
     /// How many members are due this tick at `hz` updates per second each, including those
     /// left over from earlier ticks, capped at `len` (nobody goes twice in one tick).
     pub fn due(&mut self, len: usize, hz: f32, dt: f32) -> usize {
-        if len == 0 || !(hz > 0.0) || !(dt > 0.0) {
+        // Written as positive tests so that NaN rates and steps count as zero.
+        let running = hz > 0.0 && dt > 0.0;
+        if len == 0 || !running {
             self.owed = 0.0;
             return 0;
         }

@@ -21,7 +21,9 @@ pub struct NoiseEvent {
 /// `hearing` scales the radius (1.0 normal, 0.5 hard of hearing, 0 deaf).
 pub fn heard_strength(listener: Vec2, hearing: f32, noise: &NoiseEvent) -> Option<f32> {
     let radius = noise.radius * hearing;
-    if !(radius > 0.0) || !listener.is_finite() || !noise.position.is_finite() {
+    // `radius > 0.0` is false for NaN too.
+    let audible = radius > 0.0;
+    if !audible || !listener.is_finite() || !noise.position.is_finite() {
         return None;
     }
     let distance = listener.distance(noise.position);

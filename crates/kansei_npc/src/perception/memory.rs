@@ -73,10 +73,8 @@ impl StimulusMemory {
     /// replaces the weakest memory if it is weaker than the new one. Non-finite or non-positive
     /// strengths and positions are ignored.
     pub fn remember(&mut self, stimulus: Stimulus, config: &MemoryConfig) {
-        if !(stimulus.strength > 0.0)
-            || !stimulus.position.is_finite()
-            || !stimulus.time.is_finite()
-        {
+        let positive = stimulus.strength > 0.0; // false for NaN
+        if !positive || !stimulus.position.is_finite() || !stimulus.time.is_finite() {
             return;
         }
         let now = stimulus.time;

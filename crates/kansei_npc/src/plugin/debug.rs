@@ -5,7 +5,7 @@ use bevy::color::Hsla;
 use bevy::prelude::*;
 use glam::Vec2;
 
-use super::components::{DecisionHistory, Locomotion, NpcAgent, Senses};
+use super::components::{DecisionHistory, Locomotion, NpcAgent, NpcTier, Senses};
 use super::resources::{FlowFields, NavWorld};
 
 /// What the debug view draws. Off by default; flip `enabled` (the NPC example binds it to
@@ -15,8 +15,9 @@ use super::resources::{FlowFields, NavWorld};
 pub struct NpcDebug {
     /// Master switch. The default is `false`.
     pub enabled: bool,
-    /// Sight cones. The default is `true` (when enabled).
-    pub cones: bool,
+    /// Sight cones of the NPCs in these tiers (hero, active, crowd). The default is heroes
+    /// only: hundreds of cones hide everything else.
+    pub cones: [bool; 3],
     /// Paths being followed. The default is `true`.
     pub paths: bool,
     /// Flow fields (one arrow every `flow_stride` cells). The default is `true`.
@@ -34,7 +35,7 @@ impl Default for NpcDebug {
     fn default() -> Self {
         Self {
             enabled: false,
-            cones: true,
+            cones: [true, false, false],
             paths: true,
             flow_fields: true,
             decisions: true,
@@ -56,7 +57,7 @@ pub(crate) fn draw_debug(
     debug: Res<NpcDebug>,
     nav: Res<NavWorld>,
     flows: Res<FlowFields>,
-    npcs: Query<(&NpcAgent, &Senses, &Locomotion, &DecisionHistory)>,
+    npcs: Query<(&NpcAgent, &NpcTier, &Senses, &Locomotion, &DecisionHistory)>,
     mut gizmos: Gizmos,
 ) {
     if !debug.enabled {
@@ -64,8 +65,8 @@ pub(crate) fn draw_debug(
     }
     let h = debug.height;
     let at = |p: Vec2| Vec3::new(p.x, h, p.y);
-    for (agent, senses, locomotion, history) in &npcs {
-        if debug.cones
+    for (agent, tier, senses, locomotion, history) in &npcs {
+        if debug.cones[tier.0.index()]
             && let Some(cone) = senses.sight
         {
             let facing = agent.facing.try_normalize().unwrap_or(Vec2::X);

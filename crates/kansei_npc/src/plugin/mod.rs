@@ -69,8 +69,8 @@
 //! # Defaults
 //!
 //! [`NpcPlugin::default`] runs in `FixedUpdate` with [`ScheduleConfig::default`] (heroes
-//! every tick; active NPCs decide at 10 Hz, look at 5 Hz and re-plan avoidance at 20 Hz;
-//! crowds decide at 1 Hz, do not look, and keep apart at 15 Hz; decisions within 1 ms per
+//! every tick; active NPCs decide at 10 Hz, look at 5 Hz and re-plan avoidance at 10 Hz;
+//! crowds decide at 1 Hz, do not look, and keep apart at 10 Hz; decisions within 1 ms per
 //! tick). Without a [`NavWorld`] resource, NPCs walk an open 256 m x 256 m grid centred on the
 //! origin. Behaviour files need Bevy's `AssetPlugin` (part of `DefaultPlugins`) added before
 //! this plugin; without it, give NPCs their behaviour through [`NpcMind`] directly.

@@ -20,6 +20,9 @@ use crate::perception::{LineOfSight, NoiseEvent, Sense, Stimulus, heard_strength
 #[derive(Message, Clone, Copy, Debug, PartialEq)]
 pub struct NoiseMade(pub NoiseEvent);
 
+/// What was perceivable and what was heard this tick, kept between ticks for its buffers.
+type PerceptionScratch = (Vec<(u64, Perceivable)>, Vec<NoiseEvent>);
+
 /// Walls block sight where they block movement.
 struct GridOccluders<'a>(&'a NavGrid);
 
@@ -29,7 +32,11 @@ impl LineOfSight for GridOccluders<'_> {
     }
 }
 
-/// Sight, hearing, memory and blackboard, in parallel over the NPCs.
+/// Sight, hearing, memory and blackboard, in parallel over the NPCs. NPCs whose turn it is
+/// not and who hear nothing return at once (a few nanoseconds each).
+///
+/// (Iterating a subset with `par_iter_many_unique_mut` would skip them, but it collects its
+/// entity list with an O(n^2) uniqueness check in Bevy 0.19.)
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn perceive(
     time: Res<Time>,
@@ -47,7 +54,7 @@ pub(crate) fn perceive(
         &mut NpcMemory,
         &mut NpcBlackboard,
     )>,
-    mut scratch: Local<(Vec<(u64, Perceivable)>, Vec<NoiseEvent>)>,
+    mut scratch: Local<PerceptionScratch>,
 ) {
     let start = Instant::now();
     let _span = info_span!("kansei_npc::perception").entered();
@@ -62,6 +69,11 @@ pub(crate) fn perceive(
     let occluders = GridOccluders(nav.grid());
     let keys = *keys;
     let due = scheduler.perceive_due;
+    if noises.is_empty() && due.iter().all(|range| range.count == 0) {
+        // Nobody looks this tick and nothing was heard (a crowd between noises).
+        timings.perception = start.elapsed();
+        return;
+    }
 
     npcs.par_iter_mut().for_each(
         |(entity, agent, senses, slot, mut memory, mut blackboard)| {

@@ -26,6 +26,7 @@ const WAYPOINT_RADIUS: f32 = 0.6;
 #[derive(Default)]
 pub(crate) struct SteeringScratch {
     neighbours: Vec<(f32, u32)>,
+    nearby: Vec<Vec2>,
     orca_neighbours: Vec<OrcaAgent>,
     orca: OrcaScratch,
 }
@@ -142,8 +143,10 @@ pub(crate) fn steer(
             if idle && !avoid_now {
                 return;
             }
-            let preferred = preferred_velocity(&agent, &mut locomotion, grid, flows, dt);
+            // Steering and avoidance at the tier's rate; in between, the NPC keeps the
+            // velocity it chose and only moves.
             let velocity = if avoid_now {
+                let preferred = preferred_velocity(&agent, &mut locomotion, grid, flows, dt);
                 let velocity = scratch
                     .scope(|scratch| avoid(avoidance, &agent, &slot, preferred, dt, scratch));
                 locomotion.avoidance_velocity = velocity;
@@ -159,6 +162,19 @@ pub(crate) fn steer(
             } else {
                 Vec2::ZERO
             };
+            if velocity == Vec2::ZERO {
+                if agent.velocity != Vec2::ZERO {
+                    agent.velocity = Vec2::ZERO;
+                }
+                return;
+            }
+            // Between avoidance updates the velocity (and so the facing) stays the same: only
+            // the position moves, unless a wall is in the way.
+            let next = agent.position + velocity * dt;
+            if !avoid_now && agent.velocity == velocity && grid.is_walkable_at(next) {
+                agent.position = next;
+                return;
+            }
             let position = slide(grid, agent.position, velocity * dt);
             let actual = (position - agent.position) / dt;
             agent.velocity = actual;
@@ -183,15 +199,19 @@ fn avoid(
     let me = slot.dense;
     let hash = &avoidance.hash;
     if slot.tier == Tier::Crowd {
+        // Everyone within reach pushes (no sorting for the nearest few: in a crowd the reach
+        // holds a handful at most).
         let reach = agent.radius * avoidance.crowd_separation_radii;
-        hash.nearest_within(agent.position, reach, 4, Some(me), &mut scratch.neighbours);
         let positions = hash.positions();
+        scratch.nearby.clear();
+        hash.for_each_within(agent.position, reach, |i| {
+            if i != me {
+                scratch.nearby.push(positions[i as usize]);
+            }
+        });
         let push = separation(
             agent.position,
-            scratch
-                .neighbours
-                .iter()
-                .map(|&(_, i)| positions[i as usize]),
+            scratch.nearby.iter().copied(),
             reach,
             agent.max_speed,
         );

@@ -61,27 +61,32 @@ pub(crate) fn place_new_agents(mut agents: Query<(&mut NpcAgent, &Transform), Ad
     }
 }
 
+/// NPCs that are new or changed tier.
+type NewOrRetiered = Or<(Added<Npc>, Changed<NpcTier>)>;
+
 /// Gives every NPC its place in its tier's round-robin order when NPCs come, go or change
 /// tier: one pass over the NPCs, only on ticks with such changes.
 pub(crate) fn regroup_tiers(
     mut scheduler: ResMut<NpcScheduler>,
-    changed: Query<(), Or<(Added<Npc>, Changed<NpcTier>)>>,
+    changed: Query<(), NewOrRetiered>,
     mut removed: RemovedComponents<Npc>,
-    mut npcs: Query<(&NpcTier, &mut NpcSlot)>,
+    mut npcs: Query<(Entity, &NpcTier, &mut NpcSlot)>,
 ) {
     let any_removed = removed.read().count() > 0;
     if !(any_removed || scheduler.needs_regroup || !changed.is_empty()) {
         return;
     }
-    let mut counts = [0u32; 3];
-    for (tier, mut slot) in &mut npcs {
-        let t = tier.0.index();
-        slot.tier = tier.0;
-        slot.index = counts[t];
-        counts[t] += 1;
+    for queue in &mut scheduler.tiers {
+        queue.entities.clear();
     }
-    for (queue, count) in scheduler.tiers.iter_mut().zip(counts) {
-        queue.len = count as usize;
+    for (entity, tier, mut slot) in &mut npcs {
+        let queue = &mut scheduler.tiers[tier.0.index()];
+        slot.tier = tier.0;
+        slot.index = queue.entities.len() as u32;
+        queue.entities.push(entity);
+    }
+    for queue in &mut scheduler.tiers {
+        queue.len = queue.entities.len();
     }
     scheduler.needs_regroup = false;
 }

@@ -37,22 +37,27 @@ pub(crate) struct PathNeed {
 #[derive(Resource, Default)]
 pub(crate) struct PathNeeds(pub Parallel<Vec<PathNeed>>);
 
-/// Runs the built-in tasks of every NPC, in parallel.
+/// Runs the built-in tasks, in parallel, of the NPCs whose tasks changed (a decision, a game
+/// system finishing a task) or whose movement changed (a steering update at their tier's rate,
+/// a path answer): arrival is noticed at the NPC's avoidance rate, not every tick.
 #[allow(clippy::type_complexity)]
 pub(crate) fn run_builtin_tasks(
     names: Res<TaskNames>,
     nav: Res<NavWorld>,
     needs: Res<PathNeeds>,
     mut timings: ResMut<NpcTimings>,
-    mut npcs: Query<(
-        Entity,
-        &NpcAgent,
-        &NpcSlot,
-        &NpcBlackboard,
-        &mut NpcTasks,
-        &mut Locomotion,
-        Option<&mut PatrolRoute>,
-    )>,
+    mut npcs: Query<
+        (
+            Entity,
+            &NpcAgent,
+            &NpcSlot,
+            &NpcBlackboard,
+            &mut NpcTasks,
+            &mut Locomotion,
+            Option<&mut PatrolRoute>,
+        ),
+        Or<(Changed<NpcTasks>, Changed<Locomotion>)>,
+    >,
 ) {
     let start = Instant::now();
     let _span = info_span!("kansei_npc::tasks").entered();
