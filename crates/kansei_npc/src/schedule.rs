@@ -194,9 +194,8 @@ impl DecisionPlanner {
     /// How many of `due` decisions (per tier, in [`Tier::ALL`] order) to run this tick within
     /// `budget`.
     pub fn admit(&self, due: [usize; 3], budget: Duration) -> [usize; 3] {
-        let cost = self.estimated_cost().max(1e-9);
         let total_due: usize = due.iter().sum();
-        let mut capacity = ((budget.as_secs_f64() / cost).floor() as usize).max(1);
+        let mut capacity = self.capacity(budget);
         if total_due == 0 {
             return [0; 3];
         }
@@ -206,6 +205,12 @@ impl DecisionPlanner {
             capacity -= *slot;
         }
         admitted
+    }
+
+    /// How many decisions fit in `budget` at the current estimate (at least one).
+    pub fn capacity(&self, budget: Duration) -> usize {
+        let cost = self.estimated_cost().max(1e-9);
+        ((budget.as_secs_f64() / cost).floor() as usize).max(1)
     }
 
     /// Learns from a tick that ran `decisions` decisions in `elapsed` wall time.

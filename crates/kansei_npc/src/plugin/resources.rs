@@ -171,6 +171,12 @@ impl NpcScheduler {
         self.tiers[tier.index()].len
     }
 
+    /// How many decisions the next tick may run within the budget, at the planner's current
+    /// estimate of their cost.
+    pub fn decision_capacity(&self) -> usize {
+        self.planner.capacity(self.config.decision_budget)
+    }
+
     /// The decision planner's current estimate of one decision's wall time.
     pub fn estimated_decision_cost(&self) -> Duration {
         Duration::from_secs_f64(self.planner.estimated_cost())
