@@ -156,7 +156,7 @@ pub struct BenchReport {
     pub tiers: [usize; 3],
     /// Timed ticks.
     pub ticks: u32,
-    /// Threads running the parallel stages (Bevy's compute pool plus the calling thread).
+    /// Threads in Bevy's compute pool, which runs the parallel stages (1: serially).
     pub threads: usize,
     /// Whole tick (every NPC stage).
     pub total: StageTimes,
@@ -182,16 +182,13 @@ pub struct BenchReport {
     pub paths: PathThroughput,
 }
 
-/// Makes the parallel stages run on `threads` threads in all: the calling thread, which works
-/// through the parallel jobs it starts, plus `threads - 1` threads in Bevy's compute pool. Call
-/// it once, before anything else touches the pool; it returns the threads in all.
+/// Gives Bevy's compute pool, which runs the parallel stages, `threads` threads. With one, Bevy
+/// runs parallel iteration serially on the calling thread (it does the same in any app whose
+/// pool has one thread, such as a default app on a 2-core machine). Call it once, before
+/// anything else touches the pool; it returns the pool's thread count.
 pub fn init_threads(threads: usize) -> usize {
-    let pool = ComputeTaskPool::get_or_init(|| {
-        TaskPoolBuilder::new()
-            .num_threads(threads.max(1) - 1)
-            .build()
-    });
-    pool.thread_num() + 1
+    ComputeTaskPool::get_or_init(|| TaskPoolBuilder::new().num_threads(threads.max(1)).build())
+        .thread_num()
 }
 
 /// Builds the scenario's app: the town, the NPCs, the player. Returns the app, the NPCs per
@@ -359,8 +356,7 @@ pub fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
         return Err(BenchError::Empty);
     }
     let (mut app, tiers, before) = build_app(config)?;
-    // The calling thread works too, next to the pool's threads.
-    let threads = ComputeTaskPool::get().thread_num() + 1;
+    let threads = ComputeTaskPool::get().thread_num();
     for t in 0..config.warmup {
         tick(&mut app, t);
     }

@@ -19,6 +19,10 @@ use crate::steering::{OrcaAgent, OrcaScratch, arrive, flee, orca_velocity, separ
 const WALK: f32 = 0.6;
 /// Distance over which arriving slows down, in metres.
 const SLOWING_RADIUS: f32 = 1.5;
+/// ORCA plans with radii this much larger than the bodies (5%): its fallback in crowded,
+/// infeasible cases may break a constraint by millimetres, and the margin keeps bodies apart
+/// (see the steering module's crowd tests).
+const ORCA_MARGIN: f32 = 1.05;
 /// A path waypoint counts as reached within this distance, in metres.
 const WAYPOINT_RADIUS: f32 = 0.6;
 
@@ -176,7 +180,13 @@ pub(crate) fn steer(
                 return;
             }
             let position = slide(grid, agent.position, velocity * dt);
-            let actual = (position - agent.position) / dt;
+            // Exactly the planned velocity when nothing was in the way, so the next ticks take
+            // the move-only path above.
+            let actual = if position == next {
+                velocity
+            } else {
+                (position - agent.position) / dt
+            };
             agent.velocity = actual;
             agent.position = position;
             if actual.length_squared() > 0.01 {
@@ -234,7 +244,7 @@ fn avoid(
             OrcaAgent {
                 position: positions[i],
                 velocity: avoidance.velocities[i],
-                radius: avoidance.radii[i],
+                radius: avoidance.radii[i] * ORCA_MARGIN,
                 max_speed: agent.max_speed,
                 preferred_velocity: avoidance.velocities[i],
             }
@@ -242,7 +252,7 @@ fn avoid(
     let me_orca = OrcaAgent {
         position: agent.position,
         velocity: agent.velocity,
-        radius: agent.radius,
+        radius: agent.radius * ORCA_MARGIN,
         max_speed: agent.max_speed,
         preferred_velocity: preferred,
     };
