@@ -35,13 +35,14 @@ use bevy_kansei::{
     KanseiPlugins,
     npc::{
         decision::{Symbol, Value},
-        demo::{Commuter, Town, TownRng, TownTasksPlugin, Villager},
+        demo::{Commuter, Town, TownTasksPlugin, Villager},
         perception::NoiseEvent,
         plugin::{
             BehaviourAsset, BehaviourLoadErrors, DecisionHistory, FlowFields, NavWorld, NoiseMade,
             NpcAgent, NpcBehaviour, NpcBlackboard, NpcDebug, NpcTasks, NpcTier, NpcTierLocked,
             NpcTimings, PatrolRoute, Perceivable, Senses,
         },
+        rng::SeededRng,
         schedule::Tier,
     },
 };
@@ -112,7 +113,7 @@ struct Player;
 struct Bot {
     active: bool,
     waypoint: Vec2,
-    rng: TownRng,
+    rng: SeededRng,
     since_noise: f32,
 }
 
@@ -121,7 +122,7 @@ impl Default for Bot {
         Self {
             active: true,
             waypoint: Vec2::new(20.0, 2.0),
-            rng: TownRng::new(11),
+            rng: SeededRng::new(11),
             since_noise: BOT_NOISE_EVERY - 2.0,
         }
     }
@@ -179,7 +180,7 @@ fn spawn_npcs(
     mut materials: ResMut<Assets<StandardMaterial>>,
 ) {
     let town = &layout.0;
-    let mut rng = TownRng::new(5);
+    let mut rng = SeededRng::new(5);
     let body = meshes.add(Capsule3d::new(0.3, 1.0));
     let colour = |c: Color, materials: &mut Assets<StandardMaterial>| materials.add(c);
     let guard_material = colour(Color::srgb(0.15, 0.35, 0.9), &mut materials);

@@ -9,12 +9,13 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use glam::Vec2;
-use kansei_npc::demo::{Town, TownRng};
+use kansei_npc::demo::Town;
 use kansei_npc::nav::NavGrid;
 use kansei_npc::perception::{
     LineOfSight, MemoryConfig, NoiseEvent, Sense, SightCone, Stimulus, StimulusMemory,
     heard_strength,
 };
+use kansei_npc::rng::SeededRng;
 
 struct Walls<'a>(&'a NavGrid);
 
@@ -26,7 +27,7 @@ impl LineOfSight for Walls<'_> {
 
 fn perception(c: &mut Criterion) {
     let town = Town::generate(128, 7).expect("the demo town builds");
-    let mut rng = TownRng::new(1);
+    let mut rng = SeededRng::new(1);
     let pairs: Vec<(Vec2, Vec2, Vec2)> = (0..1000)
         .map(|_| {
             let eye = town.random_walkable(&mut rng);

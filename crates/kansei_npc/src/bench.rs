@@ -15,13 +15,14 @@ use glam::Vec2;
 use serde::Serialize;
 
 use crate::decision::{Behaviour, BehaviourError, Symbol, Value};
-use crate::demo::{Commuter, Town, TownRng, TownTasksPlugin, Villager};
+use crate::demo::{Commuter, Town, TownTasksPlugin, Villager};
 use crate::nav::{NavError, PathPriority, PathQueue};
 use crate::perception::NoiseEvent;
 use crate::plugin::{
     FlowFields, NavWorld, NoiseMade, Npc, NpcAgent, NpcBlackboard, NpcMind, NpcPlugin, NpcTier,
     NpcTierLocked, NpcTimings, PatrolRoute, Perceivable, Senses,
 };
+use crate::rng::SeededRng;
 use crate::schedule::Tier;
 
 /// The schedule the benchmark ticks by hand.
@@ -222,7 +223,7 @@ pub fn build_app(config: &BenchConfig) -> Result<(App, [usize; 3], u32), BenchEr
     }
     app.insert_resource(flows);
 
-    let mut rng = TownRng::new(config.seed);
+    let mut rng = SeededRng::new(config.seed);
     let n = config.agents;
     let (heroes, active) = match config.mix {
         BenchMix::Hero => (n, 0),
@@ -260,7 +261,7 @@ pub fn build_app(config: &BenchConfig) -> Result<(App, [usize; 3], u32), BenchEr
             ));
         } else if i < heroes + active {
             let mut blackboard = NpcBlackboard::default();
-            let doorstep = |rng: &mut TownRng| {
+            let doorstep = |rng: &mut SeededRng| {
                 town.doorsteps[(rng.next_u64() % town.doorsteps.len() as u64) as usize]
             };
             blackboard.set(food, Value::Vec2(doorstep(&mut rng)));
@@ -443,7 +444,7 @@ fn bytes_per_npc(world: &mut World) -> f64 {
 /// budget limit.
 fn path_throughput(seed: u64) -> Result<PathThroughput, BenchError> {
     let town = Town::generate(128, seed)?;
-    let mut rng = TownRng::new(seed ^ 0xABCD);
+    let mut rng = SeededRng::new(seed ^ 0xABCD);
     let mut queue = PathQueue::new();
     let queries = 2000u32;
     for _ in 0..queries {

@@ -9,6 +9,7 @@ use glam::Vec2;
 use crate::decision::{Symbol, Value};
 use crate::nav::{NavError, NavGrid};
 use crate::plugin::{FlowFields, Locomotion, MoveIntent, NpcBlackboard, NpcSystems, NpcTasks};
+use crate::rng::SeededRng;
 
 /// The guard behaviour file (patrol, investigate a noise, chase).
 pub const GUARD_BEHAVIOUR: &str = include_str!("../../../assets/npc/guard.behaviour.ron");
@@ -16,36 +17,6 @@ pub const GUARD_BEHAVIOUR: &str = include_str!("../../../assets/npc/guard.behavi
 pub const VILLAGER_BEHAVIOUR: &str = include_str!("../../../assets/npc/villager.behaviour.ron");
 /// The crowd commuter behaviour file (flee from danger, otherwise commute).
 pub const COMMUTER_BEHAVIOUR: &str = include_str!("../../../assets/npc/commuter.behaviour.ron");
-
-/// A tiny deterministic random number generator (xorshift64*), so the town and the scenario
-/// are the same on every machine.
-#[derive(Clone, Debug)]
-pub struct TownRng(u64);
-
-impl TownRng {
-    /// A generator from a seed (any value, zero included).
-    pub fn new(seed: u64) -> Self {
-        Self(seed ^ 0x9E37_79B9_7F4A_7C15 | 1)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform in [0, 1).
-    pub fn unit(&mut self) -> f32 {
-        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
-    }
-
-    /// Uniform in [lo, hi).
-    pub fn range(&mut self, lo: f32, hi: f32) -> f32 {
-        lo + (hi - lo) * self.unit()
-    }
-}
 
 /// A town: blocks of buildings between streets, on a navigation grid of 1 m cells.
 #[derive(Clone, Debug)]
@@ -67,7 +38,7 @@ impl Town {
         let size = size.max(32);
         let half = size as f32 / 2.0;
         let mut grid = NavGrid::new(size, size, 1.0, Vec2::splat(-half))?;
-        let mut rng = TownRng::new(seed);
+        let mut rng = SeededRng::new(seed);
         let mut buildings = Vec::new();
         let mut doorsteps = Vec::new();
         let block = 16.0;
@@ -114,7 +85,7 @@ impl Town {
     }
 
     /// A random walkable point.
-    pub fn random_walkable(&self, rng: &mut TownRng) -> Vec2 {
+    pub fn random_walkable(&self, rng: &mut SeededRng) -> Vec2 {
         let half = self.grid.width() as f32 / 2.0;
         loop {
             let p = Vec2::new(rng.range(-half, half), rng.range(-half, half));

@@ -11,6 +11,7 @@
 //!   ORCA, the spatial hash.
 //! - [`nav`]: the navigation grid, A*, the budgeted query queue, flow fields.
 //! - [`schedule`]: LOD tiers, round-robin turns, the decision budget.
+//! - [`rng`]: the seeded generator behind the demo town, the benchmark and randomised tests.
 //!
 //! On top (feature `bevy`, on by default):
 //!
@@ -28,5 +29,6 @@ pub mod nav;
 pub mod perception;
 #[cfg(feature = "bevy")]
 pub mod plugin;
+pub mod rng;
 pub mod schedule;
 pub mod steering;

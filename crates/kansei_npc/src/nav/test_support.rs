@@ -4,35 +4,8 @@ use glam::{UVec2, Vec2};
 
 use super::NavGrid;
 
-/// Tiny deterministic xorshift64* generator.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform in `[0, 1)`.
-    pub fn unit(&mut self) -> f32 {
-        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
-    }
-
-    pub fn range(&mut self, low: f32, high: f32) -> f32 {
-        low + (high - low) * self.unit()
-    }
-
-    /// Uniform in `0..n` (n > 0).
-    pub fn below(&mut self, n: u32) -> u32 {
-        (self.next_u64() % u64::from(n)) as u32
-    }
-}
+/// The crate's seeded generator, under the name these tests use.
+pub use crate::rng::SeededRng as Rng;
 
 /// Grid with unit cells at the origin where each cell is blocked with probability `fraction`.
 pub fn random_grid(width: u32, height: u32, fraction: f32, seed: u64) -> NavGrid {
