@@ -159,6 +159,7 @@ fn villager_tasks(
     let names = *names;
     villagers
         .par_iter_mut()
+        .batching_strategy(crate::plugin::npc_batching())
         .for_each(|(mut villager, mut tasks, mut blackboard)| {
             let mut hunger = villager.hunger + 0.02 * dt;
             let mut fatigue = villager.fatigue + 0.01 * dt;
@@ -219,6 +220,7 @@ fn commute(names: Res<TownNames>, flows: Res<FlowFields>, mut commuters: Changed
     let commute = names.commute;
     commuters
         .par_iter_mut()
+        .batching_strategy(crate::plugin::npc_batching())
         .for_each(|(mut commuter, tasks, mut locomotion)| {
             if !tasks.is_running(commute) {
                 return;

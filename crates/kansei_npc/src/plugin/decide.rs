@@ -59,6 +59,7 @@ pub(crate) fn decide(
     let due = scheduler.decide_due;
     let decided = AtomicU32::new(0);
     npcs.par_iter_mut()
+        .batching_strategy(crate::plugin::npc_batching())
         .for_each(|(slot, mut mind, mut blackboard, mut tasks, mut log)| {
             if !due[slot.tier.index()].contains(slot.index) {
                 return;

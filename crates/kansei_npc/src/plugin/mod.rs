@@ -87,6 +87,7 @@ mod steering;
 mod sync;
 mod tasks;
 
+use bevy::ecs::batching::BatchingStrategy;
 use bevy::ecs::schedule::{InternedScheduleLabel, ScheduleLabel};
 use bevy::gizmos::config::GizmoConfigStore;
 use bevy::prelude::*;
@@ -219,6 +220,13 @@ impl Plugin for NpcPlugin {
             debug::draw_debug.run_if(resource_exists::<GizmoConfigStore>),
         );
     }
+}
+
+/// How the stages split NPCs between threads: batches of at least 1,024, so that a few hundred
+/// heroes stay on one thread (handing them out costs more than it saves) while a crowd of
+/// 20,000 is split between all of them.
+pub(crate) fn npc_batching() -> BatchingStrategy {
+    BatchingStrategy::new().min_batch_size(1024)
 }
 
 fn reset_timings(mut timings: ResMut<NpcTimings>) {

@@ -75,87 +75,90 @@ pub(crate) fn perceive(
         return;
     }
 
-    npcs.par_iter_mut().for_each(
-        |(entity, agent, senses, slot, mut memory, mut blackboard)| {
-            let sight_due = senses.sight.is_some() && due[slot.tier.index()].contains(slot.index);
-            let hears = senses.hearing > 0.0
-                && noises
-                    .iter()
-                    .any(|n| heard_strength(agent.position, senses.hearing, n).is_some());
-            if !sight_due && !hears {
-                return;
-            }
-            let me = entity.to_bits();
-            let memory = &mut memory.0;
-            let mut visible: Option<(u64, Vec2)> = None;
-            let mut visible_threat = -1.0f32;
-            if sight_due && let Some(cone) = &senses.sight {
-                for (source, target) in seen {
-                    if *source == me {
-                        continue;
+    npcs.par_iter_mut()
+        .batching_strategy(crate::plugin::npc_batching())
+        .for_each(
+            |(entity, agent, senses, slot, mut memory, mut blackboard)| {
+                let sight_due =
+                    senses.sight.is_some() && due[slot.tier.index()].contains(slot.index);
+                let hears = senses.hearing > 0.0
+                    && noises
+                        .iter()
+                        .any(|n| heard_strength(agent.position, senses.hearing, n).is_some());
+                if !sight_due && !hears {
+                    return;
+                }
+                let me = entity.to_bits();
+                let memory = &mut memory.0;
+                let mut visible: Option<(u64, Vec2)> = None;
+                let mut visible_threat = -1.0f32;
+                if sight_due && let Some(cone) = &senses.sight {
+                    for (source, target) in seen {
+                        if *source == me {
+                            continue;
+                        }
+                        if let Some(strength) =
+                            cone.sees(agent.position, agent.facing, target.position, &occluders)
+                        {
+                            memory.remember(
+                                Stimulus {
+                                    source: *source,
+                                    sense: Sense::Sight,
+                                    position: target.position,
+                                    strength: strength * target.threat.clamp(0.05, 1.0),
+                                    time: now,
+                                },
+                                &senses.memory,
+                            );
+                            if target.threat > visible_threat {
+                                visible_threat = target.threat;
+                                visible = Some((*source, target.position));
+                            }
+                        }
                     }
-                    if let Some(strength) =
-                        cone.sees(agent.position, agent.facing, target.position, &occluders)
-                    {
+                }
+                let mut loudest: Option<(f32, Vec2)> = None;
+                for noise in noises {
+                    if let Some(strength) = heard_strength(agent.position, senses.hearing, noise) {
                         memory.remember(
                             Stimulus {
-                                source: *source,
-                                sense: Sense::Sight,
-                                position: target.position,
-                                strength: strength * target.threat.clamp(0.05, 1.0),
+                                source: noise.source,
+                                sense: Sense::Hearing,
+                                position: noise.position,
+                                strength,
                                 time: now,
                             },
                             &senses.memory,
                         );
-                        if target.threat > visible_threat {
-                            visible_threat = target.threat;
-                            visible = Some((*source, target.position));
+                        if loudest.is_none_or(|(s, _)| strength > s) {
+                            loudest = Some((strength, noise.position));
                         }
                     }
                 }
-            }
-            let mut loudest: Option<(f32, Vec2)> = None;
-            for noise in noises {
-                if let Some(strength) = heard_strength(agent.position, senses.hearing, noise) {
-                    memory.remember(
-                        Stimulus {
-                            source: noise.source,
-                            sense: Sense::Hearing,
-                            position: noise.position,
-                            strength,
-                            time: now,
-                        },
-                        &senses.memory,
-                    );
-                    if loudest.is_none_or(|(s, _)| strength > s) {
-                        loudest = Some((strength, noise.position));
+                memory.fade(now, &senses.memory);
+
+                let blackboard = &mut blackboard.0;
+                if sight_due {
+                    blackboard.set(keys.target_visible, Value::Bool(visible.is_some()));
+                }
+                if let Some((source, position)) = visible {
+                    blackboard.set(keys.target, Value::Target(source));
+                    blackboard.set(keys.target_position, Value::Vec2(position));
+                }
+                if let Some((_, position)) = loudest {
+                    blackboard.set(keys.heard_noise, Value::Bool(true));
+                    blackboard.set(keys.noise_position, Value::Vec2(position));
+                }
+                match memory.strongest(now, &senses.memory, None) {
+                    Some((stimulus, strength)) => {
+                        blackboard.set(keys.danger, Value::Float(strength.clamp(0.0, 1.0)));
+                        blackboard.set(keys.danger_position, Value::Vec2(stimulus.position));
+                    }
+                    None => {
+                        blackboard.set(keys.danger, Value::Float(0.0));
                     }
                 }
-            }
-            memory.fade(now, &senses.memory);
-
-            let blackboard = &mut blackboard.0;
-            if sight_due {
-                blackboard.set(keys.target_visible, Value::Bool(visible.is_some()));
-            }
-            if let Some((source, position)) = visible {
-                blackboard.set(keys.target, Value::Target(source));
-                blackboard.set(keys.target_position, Value::Vec2(position));
-            }
-            if let Some((_, position)) = loudest {
-                blackboard.set(keys.heard_noise, Value::Bool(true));
-                blackboard.set(keys.noise_position, Value::Vec2(position));
-            }
-            match memory.strongest(now, &senses.memory, None) {
-                Some((stimulus, strength)) => {
-                    blackboard.set(keys.danger, Value::Float(strength.clamp(0.0, 1.0)));
-                    blackboard.set(keys.danger_position, Value::Vec2(stimulus.position));
-                }
-                None => {
-                    blackboard.set(keys.danger, Value::Float(0.0));
-                }
-            }
-        },
-    );
+            },
+        );
     timings.perception = start.elapsed();
 }

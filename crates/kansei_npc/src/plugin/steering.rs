@@ -138,6 +138,7 @@ pub(crate) fn steer(
     let flows = &*flows;
     let due = scheduler.avoid_due;
     npcs.par_iter_mut()
+        .batching_strategy(crate::plugin::npc_batching())
         .for_each(|(mut agent, slot, mut locomotion)| {
             let moving = !matches!(locomotion.intent, MoveIntent::Stop);
             let idle = !moving

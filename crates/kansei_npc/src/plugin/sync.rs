@@ -32,23 +32,25 @@ pub(crate) fn update_lod_tiers(
     if foci.is_empty() {
         return;
     }
-    npcs.par_iter_mut().for_each(|(agent, mut tier)| {
-        let wanted = foci
-            .iter()
-            .map(|(lod, at)| {
-                let distance = agent.position.distance(*at);
-                if distance <= lod.hero_within {
-                    Tier::Hero
-                } else if distance <= lod.active_within {
-                    Tier::Active
-                } else {
-                    Tier::Crowd
-                }
-            })
-            .min()
-            .unwrap_or_default();
-        tier.set_if_neq(NpcTier(wanted));
-    });
+    npcs.par_iter_mut()
+        .batching_strategy(crate::plugin::npc_batching())
+        .for_each(|(agent, mut tier)| {
+            let wanted = foci
+                .iter()
+                .map(|(lod, at)| {
+                    let distance = agent.position.distance(*at);
+                    if distance <= lod.hero_within {
+                        Tier::Hero
+                    } else if distance <= lod.active_within {
+                        Tier::Active
+                    } else {
+                        Tier::Crowd
+                    }
+                })
+                .min()
+                .unwrap_or_default();
+            tier.set_if_neq(NpcTier(wanted));
+        });
 }
 
 /// Starts a new agent where its `Transform` puts it, if it has one and was spawned at the
@@ -172,14 +174,17 @@ pub(crate) fn write_transforms(
     mut agents: Query<(&NpcAgent, &mut Transform), Changed<NpcAgent>>,
 ) {
     let start = Instant::now();
-    agents.par_iter_mut().for_each(|(agent, mut transform)| {
-        transform.translation.x = agent.position.x;
-        transform.translation.z = agent.position.y;
-        if agent.facing.length_squared() > 0.0 {
-            // Models face -z; yaw turns -z onto the facing direction.
-            let yaw = (-agent.facing.x).atan2(-agent.facing.y);
-            transform.rotation = Quat::from_rotation_y(yaw);
-        }
-    });
+    agents
+        .par_iter_mut()
+        .batching_strategy(crate::plugin::npc_batching())
+        .for_each(|(agent, mut transform)| {
+            transform.translation.x = agent.position.x;
+            transform.translation.z = agent.position.y;
+            if agent.facing.length_squared() > 0.0 {
+                // Models face -z; yaw turns -z onto the facing direction.
+                let yaw = (-agent.facing.x).atan2(-agent.facing.y);
+                transform.rotation = Quat::from_rotation_y(yaw);
+            }
+        });
     timings.other += start.elapsed();
 }

@@ -63,102 +63,104 @@ pub(crate) fn run_builtin_tasks(
     let _span = info_span!("kansei_npc::tasks").entered();
     let names = *names;
     let grid = nav.grid();
-    npcs.par_iter_mut().for_each(
-        |(entity, agent, slot, blackboard, mut tasks, mut locomotion, route)| {
-            let running = tasks
-                .iter()
-                .find(|t| names.is_builtin(t.name) && t.status == TaskStatus::Running)
-                .map(|t| (t.name, t.key));
-            let Some((name, key)) = running else {
-                // A movement task that was cancelled or finished leaves the NPC standing,
-                // unless something else (a flow field set by the game) drives it.
-                if !matches!(
-                    locomotion.intent,
-                    MoveIntent::Stop | MoveIntent::FollowFlow(_)
-                ) && tasks.cancelled().iter().any(|t| names.is_builtin(t.name))
-                {
-                    stop(&mut locomotion);
-                }
-                return;
-            };
-            let position = agent.position;
-            let arrived = |goal: Vec2| position.distance(goal) <= agent.radius + ARRIVED_WITHIN;
-            let key_position = key.and_then(|k| blackboard.get_vec2(k));
-            let mut outcome: Option<TaskStatus> = None;
-            let mut intent = locomotion.intent;
-            if name == names.move_to || name == names.patrol || name == names.chase {
-                let goal = if name == names.patrol {
-                    route.as_ref().and_then(|r| {
-                        (!r.points.is_empty()).then(|| r.points[r.next % r.points.len()])
-                    })
-                } else {
-                    key_position
-                };
-                match goal {
-                    None => outcome = Some(TaskStatus::Failure),
-                    Some(goal) if arrived(goal) => {
-                        outcome = Some(TaskStatus::Success);
-                        intent = MoveIntent::Stop;
+    npcs.par_iter_mut()
+        .batching_strategy(crate::plugin::npc_batching())
+        .for_each(
+            |(entity, agent, slot, blackboard, mut tasks, mut locomotion, route)| {
+                let running = tasks
+                    .iter()
+                    .find(|t| names.is_builtin(t.name) && t.status == TaskStatus::Running)
+                    .map(|t| (t.name, t.key));
+                let Some((name, key)) = running else {
+                    // A movement task that was cancelled or finished leaves the NPC standing,
+                    // unless something else (a flow field set by the game) drives it.
+                    if !matches!(
+                        locomotion.intent,
+                        MoveIntent::Stop | MoveIntent::FollowFlow(_)
+                    ) && tasks.cancelled().iter().any(|t| names.is_builtin(t.name))
+                    {
+                        stop(&mut locomotion);
                     }
-                    Some(goal) => {
-                        let path_failed = locomotion.last_path_error.is_some()
-                            && locomotion
-                                .path_goal
-                                .is_some_and(|g| g.distance(goal) < REPLAN_DISTANCE);
-                        if path_failed {
-                            outcome = Some(TaskStatus::Failure);
+                    return;
+                };
+                let position = agent.position;
+                let arrived = |goal: Vec2| position.distance(goal) <= agent.radius + ARRIVED_WITHIN;
+                let key_position = key.and_then(|k| blackboard.get_vec2(k));
+                let mut outcome: Option<TaskStatus> = None;
+                let mut intent = locomotion.intent;
+                if name == names.move_to || name == names.patrol || name == names.chase {
+                    let goal = if name == names.patrol {
+                        route.as_ref().and_then(|r| {
+                            (!r.points.is_empty()).then(|| r.points[r.next % r.points.len()])
+                        })
+                    } else {
+                        key_position
+                    };
+                    match goal {
+                        None => outcome = Some(TaskStatus::Failure),
+                        Some(goal) if arrived(goal) => {
+                            outcome = Some(TaskStatus::Success);
                             intent = MoveIntent::Stop;
-                        } else if name == names.chase && grid.line_of_sight(position, goal) {
-                            intent = MoveIntent::Seek(goal);
-                        } else {
-                            intent = MoveIntent::MoveTo(goal);
-                            let stale = locomotion
-                                .path_goal
-                                .is_none_or(|g| g.distance(goal) > REPLAN_DISTANCE);
-                            if stale {
-                                needs.0.scope(|list| {
-                                    list.push(PathNeed {
-                                        entity,
-                                        from: position,
-                                        to: goal,
-                                        tier: slot.tier,
+                        }
+                        Some(goal) => {
+                            let path_failed = locomotion.last_path_error.is_some()
+                                && locomotion
+                                    .path_goal
+                                    .is_some_and(|g| g.distance(goal) < REPLAN_DISTANCE);
+                            if path_failed {
+                                outcome = Some(TaskStatus::Failure);
+                                intent = MoveIntent::Stop;
+                            } else if name == names.chase && grid.line_of_sight(position, goal) {
+                                intent = MoveIntent::Seek(goal);
+                            } else {
+                                intent = MoveIntent::MoveTo(goal);
+                                let stale = locomotion
+                                    .path_goal
+                                    .is_none_or(|g| g.distance(goal) > REPLAN_DISTANCE);
+                                if stale {
+                                    needs.0.scope(|list| {
+                                        list.push(PathNeed {
+                                            entity,
+                                            from: position,
+                                            to: goal,
+                                            tier: slot.tier,
+                                        });
                                     });
-                                });
-                                locomotion.path_goal = Some(goal);
-                                locomotion.last_path_error = None;
-                                locomotion.path.clear();
+                                    locomotion.path_goal = Some(goal);
+                                    locomotion.last_path_error = None;
+                                    locomotion.path.clear();
+                                }
                             }
                         }
                     }
-                }
-                if name == names.patrol
-                    && outcome == Some(TaskStatus::Success)
-                    && let Some(mut route) = route
-                {
-                    route.next = (route.next + 1) % route.points.len().max(1);
-                }
-            } else if name == names.flee {
-                match key_position {
-                    None => outcome = Some(TaskStatus::Failure),
-                    Some(danger) if position.distance(danger) >= SAFE_DISTANCE => {
-                        outcome = Some(TaskStatus::Success);
-                        intent = MoveIntent::Stop;
+                    if name == names.patrol
+                        && outcome == Some(TaskStatus::Success)
+                        && let Some(mut route) = route
+                    {
+                        route.next = (route.next + 1) % route.points.len().max(1);
                     }
-                    Some(danger) => intent = MoveIntent::Flee(danger),
+                } else if name == names.flee {
+                    match key_position {
+                        None => outcome = Some(TaskStatus::Failure),
+                        Some(danger) if position.distance(danger) >= SAFE_DISTANCE => {
+                            outcome = Some(TaskStatus::Success);
+                            intent = MoveIntent::Stop;
+                        }
+                        Some(danger) => intent = MoveIntent::Flee(danger),
+                    }
+                } else if name == names.wander {
+                    intent = MoveIntent::Wander;
+                } else if name == names.idle {
+                    intent = MoveIntent::Stop;
                 }
-            } else if name == names.wander {
-                intent = MoveIntent::Wander;
-            } else if name == names.idle {
-                intent = MoveIntent::Stop;
-            }
-            if locomotion.intent != intent {
-                locomotion.intent = intent;
-            }
-            if let Some(status) = outcome {
-                finish(&mut tasks, name, status);
-            }
-        },
-    );
+                if locomotion.intent != intent {
+                    locomotion.intent = intent;
+                }
+                if let Some(status) = outcome {
+                    finish(&mut tasks, name, status);
+                }
+            },
+        );
     timings.decision += start.elapsed();
 }
 
