@@ -1,7 +1,7 @@
 //! Kansei's showcase: one 3D scene that each Kansei plugin joins as it lands.
 //!
 //! Today it is the stage: a lit, shadowed scene with moving objects (motion and fine detail are
-//! what an upscaler must reconstruct, and what NPCs will later walk through), with
+//! what an upscaler must reconstruct, and what the NPCs below walk through), with
 //! [`KanseiPlugins`] added as a game would add it, and its camera upscaled by [`KanseiUpscale`].
 //! The group brings adaptive difficulty too ([`DifficultyPlugin`](bevy_kansei::difficulty::plugin::DifficultyPlugin)):
 //! the orbiting shapes stand in for enemies and move at a speed scaled by the `enemy_damage`
