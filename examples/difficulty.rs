@@ -87,12 +87,7 @@ const PLOT: Rect = Rect {
 };
 
 fn main() -> AppExit {
-    let mut capture = capture::CaptureSettings::from_env();
-    if let Some(capture) = capture.as_mut()
-        && std::env::var_os("KANSEI_CAPTURE_FRAME").is_none()
-    {
-        capture.frame = CAPTURE_FRAME;
-    }
+    let capture = capture::CaptureSettings::from_env(Some(CAPTURE_FRAME));
     let speed = if capture.is_some() {
         CAPTURE_SPEED
     } else {

@@ -61,12 +61,7 @@ const PLAYER_SPEED: f32 = 4.0;
 const BOT_NOISE_EVERY: f32 = 5.0;
 
 fn main() -> AppExit {
-    let mut capture = capture::CaptureSettings::from_env();
-    if let Some(capture) = capture.as_mut()
-        && std::env::var_os("KANSEI_CAPTURE_FRAME").is_none()
-    {
-        capture.frame = CAPTURE_FRAME;
-    }
+    let capture = capture::CaptureSettings::from_env(Some(CAPTURE_FRAME));
     let town = match Town::generate(TOWN_SIZE, 3) {
         Ok(town) => town,
         Err(error) => {

@@ -65,7 +65,7 @@ const DIM: Color = Color::srgb(0.58, 0.60, 0.64);
 const REASON: Color = Color::srgb(1.0, 0.84, 0.45);
 
 fn main() -> AppExit {
-    let capture = capture::CaptureSettings::from_env();
+    let capture = capture::CaptureSettings::from_env(None);
     let (model, model_note) = model();
     // A saved profile when run by hand; none in capture mode, so the screenshot does not depend
     // on an earlier run.

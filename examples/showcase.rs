@@ -55,7 +55,7 @@ const UPSCALE: KanseiUpscale = KanseiUpscale {
 };
 
 fn main() -> AppExit {
-    let capture = capture::CaptureSettings::from_env();
+    let capture = capture::CaptureSettings::from_env(None);
     let mut app = App::new();
     app.add_plugins((
         capture::default_plugins("Kansei showcase", capture.as_ref()),

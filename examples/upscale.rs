@@ -75,7 +75,7 @@ const ZOOMED_FOV: f32 = FOV / 4.0;
 const TITLE_HZ: f32 = 4.0;
 
 fn main() -> AppExit {
-    let capture = capture::CaptureSettings::from_env();
+    let capture = capture::CaptureSettings::from_env(None);
     let mut app = App::new();
     app.add_plugins((
         capture::default_plugins("Kansei upscale", capture.as_ref()),

@@ -1,7 +1,8 @@
 //! Non-interactive runs of Kansei's examples: render a fixed number of frames, save a screenshot
 //! of the window to a known path, exit.
 //!
-//! Set `KANSEI_CAPTURE=path/to/shot.png` (and optionally `KANSEI_CAPTURE_FRAME=N`, default 60) to
+//! Set `KANSEI_CAPTURE=path/to/shot.png` (and optionally `KANSEI_CAPTURE_FRAME=N`; by default 60,
+//! or the frame the example asks for) to
 //! switch it on; without the variable the example runs interactively as usual.
 //!
 //! In capture mode:
@@ -40,8 +41,9 @@ pub struct CaptureSettings {
 }
 
 impl CaptureSettings {
-    /// Reads `KANSEI_CAPTURE` and `KANSEI_CAPTURE_FRAME`; `None` when capture is off.
-    pub fn from_env() -> Option<Self> {
+    /// Reads `KANSEI_CAPTURE` and `KANSEI_CAPTURE_FRAME`; when the frame is not set, the
+    /// example's `default_frame`, or 60. `None` when capture is off.
+    pub fn from_env(default_frame: Option<u32>) -> Option<Self> {
         let path = PathBuf::from(std::env::var_os("KANSEI_CAPTURE")?);
         let frame = match std::env::var("KANSEI_CAPTURE_FRAME") {
             Ok(text) => match text.parse::<u32>() {
@@ -51,7 +53,7 @@ impl CaptureSettings {
                     std::process::exit(2);
                 }
             },
-            Err(_) => 60,
+            Err(_) => default_frame.unwrap_or(60),
         };
         Some(Self { path, frame })
     }
