@@ -316,13 +316,10 @@ fn move_player(app: &mut App, tick: u32) {
     let t = tick as f32 / 60.0;
     let position = Vec2::new((t * 0.15).cos(), (t * 0.15).sin()) * 40.0;
     let world = app.world_mut();
-    let mut players = world.query::<&mut Perceivable>();
+    let mut players = world.query::<(Entity, &mut Perceivable)>();
     let mut source = 0;
-    for mut player in players.iter_mut(world) {
+    for (entity, mut player) in players.iter_mut(world) {
         player.position = position;
-    }
-    let mut entities = world.query_filtered::<Entity, With<Perceivable>>();
-    if let Some(entity) = entities.iter(world).next() {
         source = entity.to_bits();
     }
     if tick.is_multiple_of(30) {

@@ -168,13 +168,7 @@ fn piecewise(points: &[(f32, f32)], x: f32) -> f32 {
 #[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
-
-    fn close(actual: f32, expected: f32) {
-        assert!(
-            (actual - expected).abs() < 1e-5,
-            "expected {expected}, got {actual}"
-        );
-    }
+    use crate::decision::tests::close;
 
     #[test]
     fn linear_curve_matches_hand_values() {

@@ -5,6 +5,14 @@ use glam::Vec2;
 
 use super::*;
 
+/// Asserts that a score matches a hand-computed value (to 1e-5).
+pub(super) fn close(actual: f32, expected: f32) {
+    assert!(
+        (actual - expected).abs() < 1e-5,
+        "expected {expected}, got {actual}"
+    );
+}
+
 /// Everything one NPC owns, as the plugin would store it in components.
 #[derive(Default)]
 struct Npc {

@@ -194,13 +194,7 @@ pub fn score_considerations(considerations: &[Consideration], blackboard: &Black
 #[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
-
-    fn close(actual: f32, expected: f32) {
-        assert!(
-            (actual - expected).abs() < 1e-5,
-            "expected {expected}, got {actual}"
-        );
-    }
+    use crate::decision::tests::close;
 
     fn identity() -> Curve {
         Curve::Linear {

@@ -1,6 +1,6 @@
 //! The plugin's shared state: the navigation world, the scheduler and the stage timings.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use bevy::prelude::*;
@@ -74,7 +74,7 @@ pub struct PathStats {
     /// Queries answered with an error (unreachable, blocked, cancelled...).
     pub failed: u64,
     /// Compute time of the most recent answers (up to 4,096), for percentiles.
-    pub recent_compute: Vec<Duration>,
+    pub recent_compute: VecDeque<Duration>,
 }
 
 impl PathStats {
@@ -85,9 +85,9 @@ impl PathStats {
             self.failed += 1;
         }
         if self.recent_compute.len() >= 4096 {
-            self.recent_compute.remove(0);
+            self.recent_compute.pop_front();
         }
-        self.recent_compute.push(compute);
+        self.recent_compute.push_back(compute);
     }
 }
 
@@ -137,8 +137,6 @@ impl FlowFields {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct TierQueue {
     pub len: usize,
-    /// The tier's NPCs in turn order (slot `i` is `entities[i]`).
-    pub entities: Vec<Entity>,
     pub decide: RoundRobin,
     pub perceive: RoundRobin,
     pub avoid: RoundRobin,

@@ -72,23 +72,20 @@ pub(crate) fn regroup_tiers(
     mut scheduler: ResMut<NpcScheduler>,
     changed: Query<(), NewOrRetiered>,
     mut removed: RemovedComponents<Npc>,
-    mut npcs: Query<(Entity, &NpcTier, &mut NpcSlot)>,
+    mut npcs: Query<(&NpcTier, &mut NpcSlot)>,
 ) {
     let any_removed = removed.read().count() > 0;
     if !(any_removed || scheduler.needs_regroup || !changed.is_empty()) {
         return;
     }
     for queue in &mut scheduler.tiers {
-        queue.entities.clear();
+        queue.len = 0;
     }
-    for (entity, tier, mut slot) in &mut npcs {
+    for (tier, mut slot) in &mut npcs {
         let queue = &mut scheduler.tiers[tier.0.index()];
         slot.tier = tier.0;
-        slot.index = queue.entities.len() as u32;
-        queue.entities.push(entity);
-    }
-    for queue in &mut scheduler.tiers {
-        queue.len = queue.entities.len();
+        slot.index = queue.len as u32;
+        queue.len += 1;
     }
     scheduler.needs_regroup = false;
 }

@@ -193,6 +193,22 @@ mod tests {
         }
     }
 
+    /// Two blocks of 5 x 10 agents (radius 0.4 m, 1.5 m apart) that cross at right angles:
+    /// group A walks +X through the origin, group B walks +Y, each agent 30 m.
+    fn right_angle_crossing() -> Crowd {
+        let mut crowd = Crowd::new(OrcaParams::default());
+        for row in 0..5 {
+            for column in 0..10 {
+                let offset = Vec2::new(row as f32, column as f32 - 4.5) * 1.5;
+                let a = Vec2::new(-15.0 - offset.x, offset.y);
+                crowd.add(a, a + Vec2::new(30.0, 0.0), 0.4, 1.5);
+                let b = Vec2::new(offset.y, -15.0 - offset.x);
+                crowd.add(b, b + Vec2::new(0.0, 30.0), 0.4, 1.5);
+            }
+        }
+        crowd
+    }
+
     /// `count` agents evenly on a circle of `circle_radius` metres, each walking to the
     /// antipodal point: they all meet in the middle at the same time (the classic `ORCA` test).
     fn antipodal_circle(count: usize, circle_radius: f32, agent_radius: f32) -> Crowd {
@@ -294,17 +310,8 @@ mod tests {
             outcome.steps
         );
 
-        let mut crossing = Crowd::new(OrcaParams::default());
+        let mut crossing = right_angle_crossing();
         crossing.safety_margin = 0.05;
-        for row in 0..5 {
-            for column in 0..10 {
-                let offset = Vec2::new(row as f32, column as f32 - 4.5) * 1.5;
-                let a = Vec2::new(-15.0 - offset.x, offset.y);
-                crossing.add(a, a + Vec2::new(30.0, 0.0), 0.4, 1.5);
-                let b = Vec2::new(offset.y, -15.0 - offset.x);
-                crossing.add(b, b + Vec2::new(0.0, 30.0), 0.4, 1.5);
-            }
-        }
         let outcome = run(&mut crossing, 1.0 / 30.0, 60 * 30);
         assert!(
             outcome.worst_ratio >= 1.0,
@@ -322,17 +329,7 @@ mod tests {
     /// walking 30 m. Measured: closest 0.998, all arrived after 31.5 s. Tolerance: 0.99.
     #[test]
     fn crowd_two_groups_of_fifty_cross_at_right_angles() {
-        let mut crowd = Crowd::new(OrcaParams::default());
-        for row in 0..5 {
-            for column in 0..10 {
-                let offset = Vec2::new(row as f32, column as f32 - 4.5) * 1.5;
-                // Group A walks +X through the origin, group B walks +Y.
-                let a = Vec2::new(-15.0 - offset.x, offset.y);
-                crowd.add(a, a + Vec2::new(30.0, 0.0), 0.4, 1.5);
-                let b = Vec2::new(offset.y, -15.0 - offset.x);
-                crowd.add(b, b + Vec2::new(0.0, 30.0), 0.4, 1.5);
-            }
-        }
+        let mut crowd = right_angle_crossing();
         let outcome = run(&mut crowd, 1.0 / 30.0, 60 * 30);
         assert!(outcome.worst_ratio >= 0.99, "ratio {}", outcome.worst_ratio);
         assert_eq!(outcome.reached, 100, "after {} steps", outcome.steps);
