@@ -227,3 +227,55 @@ fn training_smoke_run_checkpoints_resumes_exactly_and_saves_a_loadable_model() -
     assert!(train(&config, &mut |_| {}).is_err());
     Ok(())
 }
+
+/// Over-parameterised training (`--expand`) checkpoints its factors, resumes exactly, and saves
+/// the plain network, which loads and runs like any other.
+#[test]
+fn expanded_training_resumes_exactly_and_saves_the_plain_network() -> TestResult {
+    let root = tempfile::tempdir()?;
+    let data = root.path().join("data");
+    std::fs::create_dir(&data)?;
+    tiny_data(&data)?;
+    let runs = root.path().join("runs");
+
+    let whole = runs.join("whole/kansei-upscale-fast-x2.safetensors");
+    let mut config = tiny_config(&data, &whole, Profile::Fast, 2);
+    config.expand = Some(8);
+    let report = train(&config, &mut |_| {})?;
+    assert!(report.saved && report.steps == 6);
+
+    let split = runs.join("split/kansei-upscale-fast-x2.safetensors");
+    let mut config = tiny_config(&data, &split, Profile::Fast, 2);
+    config.expand = Some(8);
+    config.session_steps = Some(3);
+    assert!(!train(&config, &mut |_| {})?.saved);
+    config.session_steps = None;
+    config.resume = true;
+    assert!(train(&config, &mut |_| {})?.saved);
+    assert_eq!(
+        weights(&whole)?,
+        weights(&split)?,
+        "a resumed run must match"
+    );
+
+    let arch = Architecture::new(Profile::Fast, Scale::new(2)?);
+    let loaded = kansei_nn::load(&whole, &arch.expected_tensors()?, &Device::Cpu)?;
+    assert!(
+        loaded.card.training.description.contains("--expand 8"),
+        "the card's reproduce line names the expansion"
+    );
+    let (net, _) = LumaNet::load(&whole, &Device::Cpu)?;
+    let out = net.upscale_rgb(&ImageF32::from_fn(5, 3, |x, y| {
+        [x as f32 / 5.0, y as f32 / 3.0, 0.5, 1.0]
+    })?)?;
+    assert_eq!((out.width(), out.height()), (10, 6));
+    assert!(out.pixels().iter().flatten().all(|v| v.is_finite()));
+
+    // It trains from scratch: combining it with --init is refused.
+    let mut config = tiny_config(&data, &runs.join("x.safetensors"), Profile::Fast, 2);
+    config.expand = Some(8);
+    config.init = Some(whole);
+    let error = train(&config, &mut |_| {}).expect_err("--expand with --init");
+    assert!(error.to_string().contains("--expand"), "{error}");
+    Ok(())
+}

@@ -74,6 +74,11 @@ pub struct TrainArgs {
     /// With `--init`: keep the copied head and body fixed and train only the new tail.
     #[arg(long)]
     pub freeze_body: bool,
+    /// Train every convolution over-parameterised (a k x k convolution to WIDTH channels and a
+    /// 1 x 1 back, SESR-style), collapsed exactly after every step: same network, same step
+    /// cost, better minima. `--expand` alone means 256.
+    #[arg(long, value_name = "WIDTH", num_args = 0..=1, default_missing_value = "256")]
+    pub expand: Option<usize>,
     /// Model version for the card.
     #[arg(long, default_value = "1.0.0")]
     pub version: String,
@@ -111,6 +116,7 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
     config.holdout = args.holdout;
     config.init.clone_from(&args.init);
     config.freeze_body = args.freeze_body;
+    config.expand = args.expand;
     config.version.clone_from(&args.version);
     config.machine.clone_from(&args.machine);
     config.print_every_s = args.print_every;

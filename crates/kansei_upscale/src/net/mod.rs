@@ -59,6 +59,7 @@
 //! more than width.
 
 mod conv;
+mod expanded;
 
 use std::path::Path;
 
@@ -67,6 +68,7 @@ use candle_nn::{Init, VarBuilder};
 use kansei_nn::{ExpectedTensors, MacCounter, ModelCard, ModelError};
 
 pub use conv::{Conv, ConvImpl, PRelu, im2col, max_abs_diff, pixel_shuffle};
+pub use expanded::{DEFAULT_EXPANSION, ExpandedLumaNet};
 
 use crate::eval::Scale;
 use crate::image::{ImageError, ImageF32};

@@ -67,7 +67,8 @@ pub use plot::plot_training;
 
 use crate::eval::{EvalError, Method, Scale, score};
 use crate::net::{
-    Architecture, ConvImpl, LumaNet, NetError, Profile, time_convolution, time_training_step,
+    Architecture, ConvImpl, ExpandedLumaNet, LumaNet, NetError, Profile, time_convolution,
+    time_training_step,
 };
 
 /// The Charbonnier loss's `ε²`: `sqrt(d² + ε²)` behaves like `|d|` above `ε = 1e-3` (a quarter
@@ -146,6 +147,10 @@ pub struct TrainConfig {
     pub init: Option<PathBuf>,
     /// With `init`: train only the tail; the copied head and body stay fixed.
     pub freeze_body: bool,
+    /// Train every convolution over-parameterised with this expansion width and collapse it
+    /// after every step ([`ExpandedLumaNet`]); `None` trains the plain network. The saved
+    /// network is the same either way.
+    pub expand: Option<usize>,
     /// The model version written into the card.
     pub version: String,
     /// A description of the machine, for the card.
@@ -180,6 +185,7 @@ impl TrainConfig {
             holdout: 5,
             init: None,
             freeze_body: false,
+            expand: None,
             version: "1.0.0".to_owned(),
             machine: "2-core dev VM, CPU only".to_owned(),
             print_every_s: 10.0,
@@ -214,6 +220,12 @@ impl TrainConfig {
         }
         if self.freeze_body && self.init.is_none() {
             return bad("--freeze-body needs --init (the body to freeze)");
+        }
+        if self.expand == Some(0) {
+            return bad("--expand must be at least 1 (channels)");
+        }
+        if self.expand.is_some() && self.init.is_some() {
+            return bad("--expand trains from scratch; it cannot be combined with --init");
         }
         if self.out.extension().is_none_or(|e| e != "safetensors") {
             return bad("--out must name a .safetensors file");
@@ -418,6 +430,7 @@ pub fn train(config: &TrainConfig, log: &mut dyn FnMut(&str)) -> Result<TrainRep
         let lr = Tensor::from_vec(batch.lr, (batch.size, side, side), &device)?;
         let target = Tensor::from_vec(batch.target, (batch.size, hr_patch, hr_patch), &device)?;
         let predicted = net
+            .network()?
             .residual(&lr)?
             .narrow(1, crop, hr_patch)?
             .narrow(2, crop, hr_patch)?;
@@ -469,7 +482,11 @@ pub fn train(config: &TrainConfig, log: &mut dyn FnMut(&str)) -> Result<TrainRep
         }
         let due = config.validate_every > 0 && progress.step % config.validate_every == 0;
         if (due || last) && !val_images.is_empty() {
-            match validate(&net, &val_images, config.scale, progress.step) {
+            match net
+                .network()
+                .map_err(TrainError::from)
+                .and_then(|net| validate(&net, &val_images, config.scale, progress.step))
+            {
                 Ok(v) => {
                     log(&format!(
                         "{label} validation at step {}: PSNR-Y {:.3} dB, SSIM-Y {:.4} (bicubic {:.3} dB, {:+.3} dB)",
@@ -544,7 +561,12 @@ pub fn train(config: &TrainConfig, log: &mut dyn FnMut(&str)) -> Result<TrainRep
         bicubic_psnr_y,
         wall_time_s,
     );
-    let tensors: HashMap<String, Tensor> = net.tensors().into_iter().collect();
+    let tensors: HashMap<String, Tensor> = net
+        .network()?
+        .tensors()
+        .into_iter()
+        .map(|(name, t)| (name, t.detach()))
+        .collect();
     let written = kansei_nn::save(&paths.model, &card, &tensors)?;
     log(&format!(
         "{label} saved {} ({} parameters, {} MACs per LR pixel) after {} steps, {} of training",
@@ -568,17 +590,44 @@ pub fn charbonnier(diff: &Tensor) -> candle_core::Result<Tensor> {
     (diff.sqr()? + CHARBONNIER_EPS2)?.sqrt()?.mean_all()
 }
 
-/// Builds the network, copying (and optionally freezing) tensors from `config.init`. Returns a
-/// sentence describing the initialisation when there was one.
+/// The network a run trains: the plain network, or its over-parameterised form.
+enum Trainable {
+    Plain(LumaNet),
+    Expanded(ExpandedLumaNet),
+}
+
+impl Trainable {
+    /// The network to run: for the over-parameterised form, collapsed from the current factors
+    /// (differentiable in them), so call it again after every optimiser step.
+    fn network(&self) -> candle_core::Result<LumaNet> {
+        match self {
+            Self::Plain(net) => Ok(net.clone()),
+            Self::Expanded(net) => net.collapse(),
+        }
+    }
+}
+
+/// Builds the network, over-parameterised with `config.expand` or copying (and optionally
+/// freezing) tensors from `config.init`. Returns a sentence describing the initialisation when
+/// there was one.
 fn build_network(
     config: &TrainConfig,
     arch: Architecture,
     varmap: &VarMap,
     vb: &VarBuilder<'static>,
     device: &Device,
-) -> Result<(LumaNet, Option<String>), TrainError> {
+) -> Result<(Trainable, Option<String>), TrainError> {
+    if let Some(width) = config.expand {
+        let net = ExpandedLumaNet::new(arch, width, vb)?;
+        let note = format!(
+            "trained over-parameterised (SESR-style linear blocks): each k x k convolution as a \
+             k x k convolution to {width} channels and a 1 x 1 back, plus the identity in the \
+             body layers, collapsed exactly into the plain network after every step"
+        );
+        return Ok((Trainable::Expanded(net), Some(note)));
+    }
     let Some(init) = &config.init else {
-        return Ok((LumaNet::new(arch, vb)?, None));
+        return Ok((Trainable::Plain(LumaNet::new(arch, vb)?), None));
     };
     let (source, card) = LumaNet::load(init, device)?;
     if source.architecture().profile != arch.profile {
@@ -618,7 +667,7 @@ fn build_network(
         "every tensor of matching shape copied, all layers trained"
     };
     Ok((
-        net,
+        Trainable::Plain(net),
         Some(format!(
             "initialised from `{}` ({}, {} steps): {what}",
             init.display(),
@@ -828,7 +877,9 @@ fn model_card(
                     ""
                 }
             ),
-            None => String::new(),
+            None => config
+                .expand
+                .map_or_else(String::new, |width| format!(" --expand {width}")),
         }
     );
     ModelCard {
