@@ -12,8 +12,8 @@ use kansei_npc::nav::{NavGrid, PathError};
 use kansei_npc::perception::NoiseEvent;
 use kansei_npc::plugin::{
     BehaviourAsset, BehaviourLoadErrors, DecisionHistory, Locomotion, NavWorld, NoiseMade, Npc,
-    NpcAgent, NpcBehaviour, NpcBlackboard, NpcMind, NpcPlugin, NpcScheduler, NpcTasks, NpcTier,
-    NpcTimings, PatrolRoute,
+    NpcAgent, NpcBehaviour, NpcBlackboard, NpcMemory, NpcMind, NpcPlugin, NpcScheduler, NpcTasks,
+    NpcTier, NpcTimings, PatrolRoute,
 };
 use kansei_npc::schedule::{ScheduleConfig, Tier};
 
@@ -354,4 +354,58 @@ fn the_decision_budget_caps_decisions_and_everyone_gets_a_turn() {
         .filter(|b| b.revision() == 0)
         .count();
     assert_eq!(never, 0, "{never} NPCs never decided");
+}
+
+/// Crowd NPCs hear a noise at their next decision turn (spreading a loud noise's work over
+/// their tier's second), and remember it from when it was made.
+#[test]
+fn crowds_hear_a_noise_at_their_turn_and_remember_when_it_was_made() {
+    let mut app = app();
+    let crowd: Vec<Entity> = (0..60)
+        .map(|i| {
+            app.world_mut()
+                .spawn((
+                    Npc,
+                    NpcAgent::at(Vec2::new(i as f32 * 0.2, 0.0)),
+                    NpcTier(Tier::Crowd),
+                ))
+                .id()
+        })
+        .collect();
+    step(&mut app, 3);
+    let made_at = app.world().resource::<Time>().elapsed_secs() + 1.0 / 60.0;
+    app.world_mut().write_message(NoiseMade(NoiseEvent {
+        position: Vec2::new(6.0, 3.0),
+        radius: 30.0,
+        loudness: 0.9,
+        source: 7,
+    }));
+    let heard = |app: &App| -> Vec<f32> {
+        crowd
+            .iter()
+            .filter_map(|&npc| {
+                let memory = app.world().get::<NpcMemory>(npc)?;
+                memory.iter().find(|s| s.source == 7).map(|s| s.time)
+            })
+            .collect()
+    };
+    step(&mut app, 1);
+    let first_tick = heard(&app).len();
+    assert!(
+        (1..=3).contains(&first_tick),
+        "one crowd NPC in 60 decides per tick at 1 Hz; {first_tick} heard in the first tick"
+    );
+    step(&mut app, 61);
+    let times = heard(&app);
+    assert_eq!(
+        times.len(),
+        60,
+        "everyone heard it within their tier's second"
+    );
+    for time in times {
+        assert!(
+            (time - made_at).abs() < 1e-4,
+            "remembered at {time}, made at {made_at}"
+        );
+    }
 }

@@ -240,4 +240,7 @@ pub struct NpcSlot {
     pub(crate) index: u32,
     /// Index into this tick's dense steering arrays.
     pub(crate) dense: u32,
+    /// The scheduler tick of the NPC's last hearing turn: it hears the noises made after it
+    /// (`None` until the NPC is first grouped into its tier).
+    pub(crate) heard_through: Option<u64>,
 }

@@ -1,13 +1,12 @@
 //! The decision stage: behaviour trees and utility selectors of the NPCs whose turn it is,
 //! within the time budget.
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
 
 use bevy::log::info_span;
 use bevy::prelude::*;
 
-use super::components::{DecisionHistory, NpcBlackboard, NpcMind, NpcSlot, NpcTasks};
+use super::components::{DecisionHistory, NpcBlackboard, NpcMind, NpcTasks};
 use super::resources::{NpcScheduler, NpcTimings};
 use crate::schedule::Tier;
 
@@ -15,6 +14,7 @@ use crate::schedule::Tier;
 /// decisions also capped by the time budget, heroes first).
 pub(crate) fn plan_turns(time: Res<Time>, mut scheduler: ResMut<NpcScheduler>) {
     let dt = time.delta_secs();
+    scheduler.tick += 1;
     let config = scheduler.config;
     let mut due = [0usize; 3];
     for tier in Tier::ALL {
@@ -40,13 +40,12 @@ pub(crate) fn plan_turns(time: Res<Time>, mut scheduler: ResMut<NpcScheduler>) {
     }
 }
 
-/// Ticks the behaviours of the NPCs whose turn it is, in parallel.
+/// Ticks the behaviours of the NPCs whose turn it is (visiting only them).
 pub(crate) fn decide(
     time: Res<Time>,
     mut scheduler: ResMut<NpcScheduler>,
     mut timings: ResMut<NpcTimings>,
     mut npcs: Query<(
-        &NpcSlot,
         &mut NpcMind,
         &mut NpcBlackboard,
         &mut NpcTasks,
@@ -56,21 +55,19 @@ pub(crate) fn decide(
     let start = Instant::now();
     let _span = info_span!("kansei_npc::decision").entered();
     let now = time.elapsed_secs();
-    let due = scheduler.decide_due;
-    let decided = AtomicU32::new(0);
-    npcs.par_iter_mut()
-        .batching_strategy(crate::plugin::npc_batching())
-        .for_each(|(slot, mut mind, mut blackboard, mut tasks, mut log)| {
-            if !due[slot.tier.index()].contains(slot.index) {
-                return;
-            }
+    let mut decided = 0u32;
+    for tier in Tier::ALL {
+        for entity in scheduler.due_members(tier, scheduler.decide_due[tier.index()]) {
+            let Ok((mut mind, mut blackboard, mut tasks, mut log)) = npcs.get_mut(entity) else {
+                continue;
+            };
             let NpcMind { behaviour, state } = &mut *mind;
             if let Some(behaviour) = behaviour {
                 behaviour.tick(state, &mut blackboard.0, &mut tasks.0, now, &mut log.0);
-                decided.fetch_add(1, Ordering::Relaxed);
+                decided += 1;
             }
-        });
-    let decided = decided.into_inner();
+        }
+    }
     let elapsed = start.elapsed();
     scheduler.planner.record(decided as usize, elapsed);
     timings.decisions = decided;

@@ -5,9 +5,9 @@
 //!
 //! 1. **Prepare**: tiers by distance to the [`NpcLodFocus`], round-robin slots, behaviour
 //!    (re)loads, whose turn it is (see [`crate::schedule`]).
-//! 2. **Perception**: sight for the NPCs whose turn it is, hearing of this tick's
-//!    [`NoiseMade`] messages for everyone, fading memory, blackboard keys
-//!    ([`PerceptionKeys`]).
+//! 2. **Perception**: sight for the NPCs whose turn it is, hearing of the [`NoiseMade`]
+//!    messages made since each NPC's last perception or decision turn, fading memory,
+//!    blackboard keys ([`PerceptionKeys`]).
 //! 3. **Decision**: behaviour trees and utility selectors of the NPCs whose turn it is, in
 //!    parallel, within the time budget (1 ms by default).
 //! 4. **Tasks**: the built-in movement tasks ([`TaskNames`]) and the game's own task systems,

@@ -137,6 +137,9 @@ impl FlowFields {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct TierQueue {
     pub len: usize,
+    /// The tier's NPCs in round-robin order (`NpcSlot::index`): the stages visit the NPCs whose
+    /// turn it is without going through the others.
+    pub members: Vec<Entity>,
     pub decide: RoundRobin,
     pub perceive: RoundRobin,
     pub avoid: RoundRobin,
@@ -153,6 +156,8 @@ pub struct NpcScheduler {
     pub(crate) perceive_due: [DueRange; 3],
     pub(crate) avoid_due: [DueRange; 3],
     pub(crate) needs_regroup: bool,
+    /// Ticks planned so far (noises are stamped with it).
+    pub(crate) tick: u64,
 }
 
 impl NpcScheduler {
@@ -162,6 +167,16 @@ impl NpcScheduler {
             config,
             ..default()
         }
+    }
+
+    /// The NPCs of `tier` that `due` (one of this tick's turn ranges of that tier) names.
+    pub(crate) fn due_members(
+        &self,
+        tier: Tier,
+        due: DueRange,
+    ) -> impl Iterator<Item = Entity> + '_ {
+        let members = &self.tiers[tier.index()].members;
+        due.iter().filter_map(|i| members.get(i).copied())
     }
 
     /// NPCs in `tier`.

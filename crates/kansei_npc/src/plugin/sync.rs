@@ -72,7 +72,7 @@ pub(crate) fn regroup_tiers(
     mut scheduler: ResMut<NpcScheduler>,
     changed: Query<(), NewOrRetiered>,
     mut removed: RemovedComponents<Npc>,
-    mut npcs: Query<(&NpcTier, &mut NpcSlot)>,
+    mut npcs: Query<(Entity, &NpcTier, &mut NpcSlot)>,
 ) {
     let any_removed = removed.read().count() > 0;
     if !(any_removed || scheduler.needs_regroup || !changed.is_empty()) {
@@ -80,12 +80,17 @@ pub(crate) fn regroup_tiers(
     }
     for queue in &mut scheduler.tiers {
         queue.len = 0;
+        queue.members.clear();
     }
-    for (tier, mut slot) in &mut npcs {
+    // The tick about to be planned is `tick + 1`: new NPCs hear the noises made from it on.
+    let heard_through = scheduler.tick;
+    for (entity, tier, mut slot) in &mut npcs {
         let queue = &mut scheduler.tiers[tier.0.index()];
         slot.tier = tier.0;
         slot.index = queue.len as u32;
+        slot.heard_through.get_or_insert(heard_through);
         queue.len += 1;
+        queue.members.push(entity);
     }
     scheduler.needs_regroup = false;
 }
