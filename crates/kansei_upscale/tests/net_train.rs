@@ -9,7 +9,7 @@ use kansei_nn::{ResumableAdamW, check_step_changes_every_variable, seeded_var_bu
 use kansei_upscale::ImageF32;
 use kansei_upscale::eval::{Scale, save_png_rgb8};
 use kansei_upscale::net::{Architecture, LumaNet, Profile};
-use kansei_upscale::train::{TrainConfig, TrainPaths, charbonnier, train};
+use kansei_upscale::train::{Loss, TrainConfig, TrainPaths, charbonnier, train};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -228,8 +228,8 @@ fn training_smoke_run_checkpoints_resumes_exactly_and_saves_a_loadable_model() -
     Ok(())
 }
 
-/// Over-parameterised training (`--expand`) checkpoints its factors, resumes exactly, and saves
-/// the plain network, which loads and runs like any other.
+/// Over-parameterised training (`--expand`, here with the MSE loss) checkpoints its factors,
+/// resumes exactly, and saves the plain network, which loads and runs like any other.
 #[test]
 fn expanded_training_resumes_exactly_and_saves_the_plain_network() -> TestResult {
     let root = tempfile::tempdir()?;
@@ -241,12 +241,14 @@ fn expanded_training_resumes_exactly_and_saves_the_plain_network() -> TestResult
     let whole = runs.join("whole/kansei-upscale-fast-x2.safetensors");
     let mut config = tiny_config(&data, &whole, Profile::Fast, 2);
     config.expand = Some(8);
+    config.loss = Loss::Mse;
     let report = train(&config, &mut |_| {})?;
     assert!(report.saved && report.steps == 6);
 
     let split = runs.join("split/kansei-upscale-fast-x2.safetensors");
     let mut config = tiny_config(&data, &split, Profile::Fast, 2);
     config.expand = Some(8);
+    config.loss = Loss::Mse;
     config.session_steps = Some(3);
     assert!(!train(&config, &mut |_| {})?.saved);
     config.session_steps = None;
@@ -260,10 +262,12 @@ fn expanded_training_resumes_exactly_and_saves_the_plain_network() -> TestResult
 
     let arch = Architecture::new(Profile::Fast, Scale::new(2)?);
     let loaded = kansei_nn::load(&whole, &arch.expected_tensors()?, &Device::Cpu)?;
+    let recipe = &loaded.card.training.description;
     assert!(
-        loaded.card.training.description.contains("--expand 8"),
-        "the card's reproduce line names the expansion"
+        recipe.contains("--expand 8") && recipe.contains("--loss mse"),
+        "the card's reproduce line names the expansion and the loss: {recipe}"
     );
+    assert!(recipe.contains("mean squared error"), "{recipe}");
     let (net, _) = LumaNet::load(&whole, &Device::Cpu)?;
     let out = net.upscale_rgb(&ImageF32::from_fn(5, 3, |x, y| {
         [x as f32 / 5.0, y as f32 / 3.0, 0.5, 1.0]

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use clap::Args;
 use kansei_upscale::eval::Scale;
 use kansei_upscale::net::Profile;
-use kansei_upscale::train::{TrainConfig, benchmark, train};
+use kansei_upscale::train::{Loss, TrainConfig, benchmark, train};
 
 /// Arguments of `kansei upscale train`.
 #[derive(Args, Debug)]
@@ -79,6 +79,10 @@ pub struct TrainArgs {
     /// cost, better minima. `--expand` alone means 256.
     #[arg(long, value_name = "WIDTH", num_args = 0..=1, default_missing_value = "256")]
     pub expand: Option<usize>,
+    /// Training loss: `charbonnier` (robust, the default) or `mse` (what PSNR measures; for a
+    /// short final fine-tune with `--init`).
+    #[arg(long, default_value = "charbonnier")]
+    pub loss: String,
     /// Model version for the card.
     #[arg(long, default_value = "1.0.0")]
     pub version: String,
@@ -117,6 +121,7 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
     config.init.clone_from(&args.init);
     config.freeze_body = args.freeze_body;
     config.expand = args.expand;
+    config.loss = Loss::from_name(&args.loss)?;
     config.version.clone_from(&args.version);
     config.machine.clone_from(&args.machine);
     config.print_every_s = args.print_every;

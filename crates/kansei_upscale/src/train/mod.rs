@@ -8,8 +8,12 @@
 //!   images (default 5, from the `t91` folder) are held out for validation and never sampled.
 //! - **Batches**: random LR patches with a margin of real context (the network's halo, so the
 //!   loss never scores edge-padded pixels), random flips and 90° rotations.
-//! - **Loss**: Charbonnier, `mean(sqrt(d² + 1e-6))` over the HR residual (equivalently over the
-//!   SR luma), on luma in `[0, 1]`.
+//! - **Loss** ([`Loss`]): Charbonnier, `mean(sqrt(d² + 1e-6))` over the HR residual
+//!   (equivalently over the SR luma), on luma in `[0, 1]`; or the mean squared error, which is
+//!   what PSNR measures, for a short final fine-tune.
+//! - **Over-parameterisation** (`expand`, [`ExpandedLumaNet`]): each convolution trained as a
+//!   pair of linear layers collapsed into it after every step; same network, same step cost,
+//!   better minima.
 //! - **Optimiser**: [`kansei_nn::ResumableAdamW`] (no weight decay) with
 //!   [`LrSchedule::CosineWithWarmup`], a fixed seed, all through [`kansei_nn::Trainer`]:
 //!   checkpoints every `checkpoint_every` steps, and `resume` continues exactly (same batches,
@@ -74,6 +78,53 @@ use crate::net::{
 /// The Charbonnier loss's `ε²`: `sqrt(d² + ε²)` behaves like `|d|` above `ε = 1e-3` (a quarter
 /// of an 8-bit level).
 pub const CHARBONNIER_EPS2: f64 = 1e-6;
+
+/// The training loss on the luma residual.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Loss {
+    /// `mean(sqrt(d² + 1e-6))` ([`charbonnier`]): robust, like L1; the default.
+    #[default]
+    Charbonnier,
+    /// `mean(d²)`: what PSNR measures. Useful for a short final fine-tune of a model trained
+    /// with Charbonnier (L1-like losses train small networks faster from scratch).
+    Mse,
+}
+
+impl Loss {
+    /// The loss called `name` (`charbonnier` or `mse`).
+    ///
+    /// # Errors
+    ///
+    /// A one-line message for any other name.
+    pub fn from_name(name: &str) -> Result<Self, String> {
+        match name {
+            "charbonnier" => Ok(Self::Charbonnier),
+            "mse" => Ok(Self::Mse),
+            other => Err(format!(
+                "unknown loss `{other}` (expected charbonnier or mse)"
+            )),
+        }
+    }
+
+    /// The loss of `diff` (prediction minus target).
+    ///
+    /// # Errors
+    ///
+    /// On a candle error.
+    pub fn of(self, diff: &Tensor) -> candle_core::Result<Tensor> {
+        match self {
+            Self::Charbonnier => charbonnier(diff),
+            Self::Mse => diff.sqr()?.mean_all(),
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Self::Charbonnier => "Charbonnier loss sqrt(d^2 + 1e-6)",
+            Self::Mse => "mean squared error",
+        }
+    }
+}
 
 /// Why training failed. Every message is one line naming the file involved, if any.
 #[derive(Debug, thiserror::Error)]
@@ -151,6 +202,8 @@ pub struct TrainConfig {
     /// after every step ([`ExpandedLumaNet`]); `None` trains the plain network. The saved
     /// network is the same either way.
     pub expand: Option<usize>,
+    /// The loss.
+    pub loss: Loss,
     /// The model version written into the card.
     pub version: String,
     /// A description of the machine, for the card.
@@ -186,6 +239,7 @@ impl TrainConfig {
             init: None,
             freeze_body: false,
             expand: None,
+            loss: Loss::Charbonnier,
             version: "1.0.0".to_owned(),
             machine: "2-core dev VM, CPU only".to_owned(),
             print_every_s: 10.0,
@@ -434,7 +488,7 @@ pub fn train(config: &TrainConfig, log: &mut dyn FnMut(&str)) -> Result<TrainRep
             .residual(&lr)?
             .narrow(1, crop, hr_patch)?
             .narrow(2, crop, hr_patch)?;
-        charbonnier(&(predicted - target)?)
+        config.loss.of(&(predicted - target)?)
     };
 
     let mut failure: Option<TrainError> = None;
@@ -827,14 +881,15 @@ fn model_card(
     let named = |n: &str| Dim::Named(n.to_owned());
     let mut recipe = format!(
         "ResumableAdamW (beta1 0.9, beta2 0.999, eps 1e-8, no weight decay); learning rate cosine \
-         with warm-up: peak {:.1e}, floor {:.1e}, {} warm-up steps over {} steps; Charbonnier loss \
-         sqrt(d^2 + 1e-6) on the luma residual over bicubic (luma in [0, 1]); batch {} random \
+         with warm-up: peak {:.1e}, floor {:.1e}, {} warm-up steps over {} steps; {} on the luma \
+         residual over bicubic (luma in [0, 1]); batch {} random \
          {p}x{p} LR patches (+{} px context margin, not scored) with random flips and 90-degree \
          rotations; seed {}; candle 0.11 on the CPU, f32.",
         config.peak_lr,
         config.floor_lr,
         config.warmup_steps.min(config.steps / 10),
         config.steps,
+        config.loss.describe(),
         config.batch,
         arch.halo(),
         config.seed,
@@ -856,7 +911,7 @@ fn model_card(
     }
     recipe += &format!(
         " Reproduce: kansei upscale train --profile {} --scale {s} --data ../shared/data/sr/train \
-         --out {} --steps {} --batch {} --patch {} --seed {}{}.",
+         --out {} --steps {} --batch {} --patch {} --lr {:e} --warmup {} --seed {}{}{}.",
         arch.profile.name(),
         config
             .out
@@ -865,7 +920,14 @@ fn model_card(
         config.steps,
         config.batch,
         config.patch,
+        config.peak_lr,
+        config.warmup_steps,
         config.seed,
+        if config.loss == Loss::Mse {
+            " --loss mse"
+        } else {
+            ""
+        },
         match &config.init {
             Some(p) => format!(
                 " --init {}{}",
