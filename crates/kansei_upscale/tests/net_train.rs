@@ -138,6 +138,23 @@ fn weights(path: &Path) -> Result<Weights, Box<dyn std::error::Error>> {
         .collect()
 }
 
+/// Runs `config` (6 steps) as two sessions, stopped after 3 steps and resumed; returns the
+/// second session's progress lines.
+fn train_in_two_sessions(
+    mut config: TrainConfig,
+) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    config.session_steps = Some(3);
+    let first = train(&config, &mut |_| {})?;
+    assert!(!first.saved && first.steps == 3);
+    assert!(!config.out.exists(), "no model before the last step");
+    config.session_steps = None;
+    config.resume = true;
+    let mut lines = Vec::new();
+    let second = train(&config, &mut |l| lines.push(l.to_owned()))?;
+    assert!(second.saved && second.steps == 6);
+    Ok(lines)
+}
+
 #[test]
 fn training_smoke_run_checkpoints_resumes_exactly_and_saves_a_loadable_model() -> TestResult {
     let root = tempfile::tempdir()?;
@@ -174,15 +191,7 @@ fn training_smoke_run_checkpoints_resumes_exactly_and_saves_a_loadable_model() -
 
     // The same run in two sessions: stopped after 3 steps, then resumed.
     let split = runs.join("split/kansei-upscale-fast-x2.safetensors");
-    let mut config = tiny_config(&data, &split, Profile::Fast, 2);
-    config.session_steps = Some(3);
-    let first = train(&config, &mut |_| {})?;
-    assert!(!first.saved && first.steps == 3);
-    assert!(!split.exists());
-    config.session_steps = None;
-    config.resume = true;
-    let second = train(&config, &mut |l| lines.push(l.to_owned()))?;
-    assert!(second.saved && second.steps == 6);
+    let lines = train_in_two_sessions(tiny_config(&data, &split, Profile::Fast, 2))?;
     assert!(lines.iter().any(|l| l.contains("resumed at step 3")));
     assert_eq!(
         weights(&whole)?,
@@ -249,11 +258,7 @@ fn expanded_training_resumes_exactly_and_saves_the_plain_network() -> TestResult
     let mut config = tiny_config(&data, &split, Profile::Fast, 2);
     config.expand = Some(8);
     config.loss = Loss::Mse;
-    config.session_steps = Some(3);
-    assert!(!train(&config, &mut |_| {})?.saved);
-    config.session_steps = None;
-    config.resume = true;
-    assert!(train(&config, &mut |_| {})?.saved);
+    train_in_two_sessions(config)?;
     assert_eq!(
         weights(&whole)?,
         weights(&split)?,
