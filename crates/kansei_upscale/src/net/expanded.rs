@@ -7,7 +7,7 @@
 //! loss plateaus. SESR (Bhardwaj et al. 2022) trains each convolution as a "linear block", a
 //! `k x k` convolution to many channels followed by a `1 x 1` convolution back (plus an
 //! identity where input and output channels agree), and collapses the block into one `k x k`
-//! convolution for inference; RepVGG and ECBSR do the same with parallel branches. The function
+//! convolution for inference; `RepVGG` and `ECBSR` do the same with parallel branches. The function
 //! class is unchanged (a product of linear maps is a linear map), only the optimisation
 //! differs: a gradient step on the factors moves the collapsed weights along a preconditioned
 //! direction, which reaches better minima of these plateaued losses.
