@@ -4,7 +4,7 @@
 //! ```text
 //! # one thread; keep freed memory in the heap (about 2.4x faster steps, see kansei_upscale::train)
 //! export RAYON_NUM_THREADS=1 MALLOC_MMAP_THRESHOLD_=4294967296 MALLOC_TRIM_THRESHOLD_=68719476736
-//! kansei upscale train --profile fast --scale 2 \
+//! kansei upscale train --profile fast --scale 2 --expand 256 \
 //!     --data ../shared/data/sr/train --out runs/kansei-upscale-fast-x2.safetensors --steps 40000
 //! # after an interruption: the same command with --resume
 //! # x3 / x4 from the x2 body:
