@@ -216,6 +216,15 @@ fn training_smoke_run_checkpoints_resumes_exactly_and_saves_a_loadable_model() -
     config.init = Some(whole.clone());
     config.freeze_body = true;
     assert!(train(&config, &mut |_| {})?.saved);
+    let x3_card = kansei_nn::ModelCard::read(kansei_nn::card_path(&x3))?;
+    assert!(
+        x3_card
+            .training
+            .description
+            .contains("initialised from `kansei-upscale-fast-x2.safetensors`"),
+        "the card names the x2 model by file name, not by this machine's path: {}",
+        x3_card.training.description
+    );
     let x2_weights = weights(&whole)?;
     let x3_weights = weights(&x3)?;
     for (name, values) in &x3_weights {

@@ -723,8 +723,12 @@ fn build_network(
     Ok((
         Trainable::Plain(net),
         Some(format!(
+            // The file name only: the card travels with the model, the training folder does not.
             "initialised from `{}` ({}, {} steps): {what}",
-            init.display(),
+            init.file_name().map_or_else(
+                || init.display().to_string(),
+                |n| n.to_string_lossy().into_owned()
+            ),
             card.name,
             card.training.steps
         )),
