@@ -16,7 +16,8 @@
 //! On top (feature `bevy`, on by default):
 //!
 //! - `plugin`: [`NpcPlugin`](plugin::NpcPlugin), the ECS-native stack: every NPC is one
-//!   entity; perception, decisions and steering run in parallel over dense components.
+//!   entity; perception and decisions visit only the NPCs whose turn it is, steering runs in
+//!   parallel over dense components.
 //! - `demo`: the demo town of the example and the benchmark (streets, villagers, commuters).
 //! - `bench`: the deterministic headless scenario of `kansei npc bench`.
 

@@ -19,16 +19,17 @@ pub(crate) fn plan_turns(time: Res<Time>, mut scheduler: ResMut<NpcScheduler>) {
     let mut due = [0usize; 3];
     for tier in Tier::ALL {
         let queue = &mut scheduler.tiers[tier.index()];
-        due[tier.index()] = queue
-            .decide
-            .due(queue.len, config.rates(tier).decision_hz, dt);
+        due[tier.index()] =
+            queue
+                .decide
+                .due(queue.members.len(), config.rates(tier).decision_hz, dt);
     }
     let admitted = scheduler.planner.admit(due, config.decision_budget);
     for tier in Tier::ALL {
         let i = tier.index();
         let rates = config.rates(tier);
         let queue = &mut scheduler.tiers[i];
-        let len = queue.len;
+        let len = queue.members.len();
         let decide = queue.decide.take(len, admitted[i]);
         let perceive_count = queue.perceive.due(len, rates.perception_hz, dt);
         let perceive = queue.perceive.take(len, perceive_count);
@@ -57,7 +58,8 @@ pub(crate) fn decide(
     let now = time.elapsed_secs();
     let mut decided = 0u32;
     for tier in Tier::ALL {
-        for entity in scheduler.due_members(tier, scheduler.decide_due[tier.index()]) {
+        let due = scheduler.decide_due[tier.index()];
+        for entity in scheduler.members_at(tier, due.iter()) {
             let Ok((mut mind, mut blackboard, mut tasks, mut log)) = npcs.get_mut(entity) else {
                 continue;
             };

@@ -8,8 +8,8 @@
 //! 2. **Perception**: sight for the NPCs whose turn it is, hearing of the [`NoiseMade`]
 //!    messages made since each NPC's last perception or decision turn, fading memory,
 //!    blackboard keys ([`PerceptionKeys`]).
-//! 3. **Decision**: behaviour trees and utility selectors of the NPCs whose turn it is, in
-//!    parallel, within the time budget (1 ms by default).
+//! 3. **Decision**: behaviour trees and utility selectors of the NPCs whose turn it is (only
+//!    they are visited), within the time budget (1 ms by default).
 //! 4. **Tasks**: the built-in movement tasks ([`TaskNames`]) and the game's own task systems,
 //!    which belong in this set.
 //! 5. **Navigation**: path queries (budgeted, prioritised by tier, cancellable, answered over

@@ -1,5 +1,6 @@
-//! The perception stage: sight for the NPCs whose turn it is, hearing for everyone, and the
-//! blackboard keys of [`PerceptionKeys`](super::keys::PerceptionKeys).
+//! The perception stage: sight for the NPCs whose perception turn it is, hearing at each NPC's
+//! perception or decision turn, and the blackboard keys of
+//! [`PerceptionKeys`](super::keys::PerceptionKeys).
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -127,14 +128,13 @@ pub(crate) fn perceive(
     for tier in Tier::ALL {
         let perceive = scheduler.perceive_due[tier.index()];
         let decide = scheduler.decide_due[tier.index()];
-        turns.extend(scheduler.due_members(tier, perceive).map(|e| (e, true)));
-        let members = &scheduler.tiers[tier.index()].members;
         turns.extend(
-            decide
-                .iter()
-                .filter(|&i| !perceive.contains(i as u32))
-                .filter_map(|i| members.get(i).map(|&e| (e, false))),
+            scheduler
+                .members_at(tier, perceive.iter())
+                .map(|e| (e, true)),
         );
+        let decide_only = decide.iter().filter(|&i| !perceive.contains(i as u32));
+        turns.extend(scheduler.members_at(tier, decide_only).map(|e| (e, false)));
     }
     if turns.is_empty() {
         timings.perception = start.elapsed();

@@ -136,7 +136,6 @@ impl FlowFields {
 /// One tier's round-robin queues.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct TierQueue {
-    pub len: usize,
     /// The tier's NPCs in round-robin order (`NpcSlot::index`): the stages visit the NPCs whose
     /// turn it is without going through the others.
     pub members: Vec<Entity>,
@@ -169,19 +168,20 @@ impl NpcScheduler {
         }
     }
 
-    /// The NPCs of `tier` that `due` (one of this tick's turn ranges of that tier) names.
-    pub(crate) fn due_members(
+    /// The NPCs of `tier` at the round-robin places `turns` (typically `DueRange::iter` of one
+    /// of this tick's turn ranges of that tier).
+    pub(crate) fn members_at(
         &self,
         tier: Tier,
-        due: DueRange,
-    ) -> impl Iterator<Item = Entity> + '_ {
+        turns: impl Iterator<Item = usize>,
+    ) -> impl Iterator<Item = Entity> {
         let members = &self.tiers[tier.index()].members;
-        due.iter().filter_map(|i| members.get(i).copied())
+        turns.filter_map(|i| members.get(i).copied())
     }
 
     /// NPCs in `tier`.
     pub fn tier_len(&self, tier: Tier) -> usize {
-        self.tiers[tier.index()].len
+        self.tiers[tier.index()].members.len()
     }
 
     /// How many decisions the next tick may run within the budget, at the planner's current

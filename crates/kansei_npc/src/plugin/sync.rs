@@ -79,7 +79,6 @@ pub(crate) fn regroup_tiers(
         return;
     }
     for queue in &mut scheduler.tiers {
-        queue.len = 0;
         queue.members.clear();
     }
     // The tick about to be planned is `tick + 1`: new NPCs hear the noises made from it on.
@@ -87,9 +86,8 @@ pub(crate) fn regroup_tiers(
     for (entity, tier, mut slot) in &mut npcs {
         let queue = &mut scheduler.tiers[tier.0.index()];
         slot.tier = tier.0;
-        slot.index = queue.len as u32;
+        slot.index = queue.members.len() as u32;
         slot.heard_through.get_or_insert(heard_through);
-        queue.len += 1;
         queue.members.push(entity);
     }
     scheduler.needs_regroup = false;
