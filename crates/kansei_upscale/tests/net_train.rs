@@ -138,10 +138,12 @@ fn weights(path: &Path) -> Result<Weights, Box<dyn std::error::Error>> {
         .collect()
 }
 
-/// Runs `config` (6 steps) as two sessions, stopped after 3 steps and resumed; returns the
-/// second session's progress lines.
-fn train_in_two_sessions(
+/// Runs `config` (6 steps) as two sessions, stopped after 3 steps and resumed, and checks that
+/// it saves the same weights as the uninterrupted run that wrote `whole`; returns the second
+/// session's progress lines.
+fn assert_two_sessions_match(
     mut config: TrainConfig,
+    whole: &Path,
 ) -> Result<Vec<String>, Box<dyn std::error::Error>> {
     config.session_steps = Some(3);
     let first = train(&config, &mut |_| {})?;
@@ -152,6 +154,11 @@ fn train_in_two_sessions(
     let mut lines = Vec::new();
     let second = train(&config, &mut |l| lines.push(l.to_owned()))?;
     assert!(second.saved && second.steps == 6);
+    assert_eq!(
+        weights(whole)?,
+        weights(&config.out)?,
+        "a resumed run must match"
+    );
     Ok(lines)
 }
 
@@ -191,13 +198,8 @@ fn training_smoke_run_checkpoints_resumes_exactly_and_saves_a_loadable_model() -
 
     // The same run in two sessions: stopped after 3 steps, then resumed.
     let split = runs.join("split/kansei-upscale-fast-x2.safetensors");
-    let lines = train_in_two_sessions(tiny_config(&data, &split, Profile::Fast, 2))?;
+    let lines = assert_two_sessions_match(tiny_config(&data, &split, Profile::Fast, 2), &whole)?;
     assert!(lines.iter().any(|l| l.contains("resumed at step 3")));
-    assert_eq!(
-        weights(&whole)?,
-        weights(&split)?,
-        "a resumed run must match"
-    );
 
     // The model and card load through kansei_nn with the architecture's spec.
     let arch = Architecture::new(Profile::Fast, Scale::new(2)?);
@@ -267,12 +269,7 @@ fn expanded_training_resumes_exactly_and_saves_the_plain_network() -> TestResult
     let mut config = tiny_config(&data, &split, Profile::Fast, 2);
     config.expand = Some(8);
     config.loss = Loss::Mse;
-    train_in_two_sessions(config)?;
-    assert_eq!(
-        weights(&whole)?,
-        weights(&split)?,
-        "a resumed run must match"
-    );
+    assert_two_sessions_match(config, &whole)?;
 
     let arch = Architecture::new(Profile::Fast, Scale::new(2)?);
     let loaded = kansei_nn::load(&whole, &arch.expected_tensors()?, &Device::Cpu)?;

@@ -725,10 +725,7 @@ fn build_network(
         Some(format!(
             // The file name only: the card travels with the model, the training folder does not.
             "initialised from `{}` ({}, {} steps): {what}",
-            init.file_name().map_or_else(
-                || init.display().to_string(),
-                |n| n.to_string_lossy().into_owned()
-            ),
+            file_name(init),
             card.name,
             card.training.steps
         )),
@@ -762,13 +759,18 @@ fn val_names(images: &[ValImage]) -> String {
     }
     images
         .iter()
-        .map(|v| {
-            v.path
-                .file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-        })
+        .map(|v| file_name(&v.path))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The last component of `path` (the whole path when it has none, such as `..`): how cards
+/// and logs name files, which travel without the folders they were made in.
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// `1h02m`, `3m05s`, `42s`.
@@ -917,10 +919,7 @@ fn model_card(
         " Reproduce: kansei upscale train --profile {} --scale {s} --data ../shared/data/sr/train \
          --out {} --steps {} --batch {} --patch {} --lr {:e} --warmup {} --seed {}{}{}.",
         arch.profile.name(),
-        config
-            .out
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        file_name(&config.out),
         config.steps,
         config.batch,
         config.patch,
@@ -935,8 +934,7 @@ fn model_card(
         match &config.init {
             Some(p) => format!(
                 " --init {}{}",
-                p.file_name()
-                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+                file_name(p),
                 if config.freeze_body {
                     " --freeze-body"
                 } else {
