@@ -1,5 +1,5 @@
 //! Benchmarks for the steering module: spatial hash rebuild and queries at 20,000 agents,
-//! `ORCA` per agent, and a full reference crowd step.
+//! crowd separation, `ORCA` per agent, and a full reference crowd step.
 //!
 //! Every group sets `Throughput::Elements` (agents or queries), so criterion also reports
 //! elements per second; ns per agent = 1e9 / that rate, or the time divided by the count.
@@ -8,7 +8,9 @@ use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use glam::Vec2;
-use kansei_npc::steering::{Crowd, OrcaAgent, OrcaParams, OrcaScratch, SpatialHash, orca_velocity};
+use kansei_npc::steering::{
+    Crowd, OrcaAgent, OrcaParams, OrcaScratch, SpatialHash, orca_velocity, separation_in,
+};
 
 /// Crowd size the game targets.
 const LARGE_CROWD: usize = 20_000;
@@ -74,6 +76,33 @@ fn spatial_hash(c: &mut Criterion) {
                 .iter()
                 .map(|&index| query(&hash, index, &mut out))
                 .sum::<usize>()
+        });
+    });
+    group.finish();
+}
+
+/// Crowd separation as `kansei npc bench --tier crowd` runs it: agents of radius 0.35 m at the
+/// town streets' density (about 1.4 per square metre, five neighbours within reach), 1 m
+/// cells, everyone within 3 radii pushing, one query per agent in the hash's order.
+fn crowd_separation(c: &mut Criterion) {
+    const STREET_DENSITY: f32 = 1.4;
+    let side = (LARGE_CROWD as f32 / STREET_DENSITY).sqrt();
+    let mut rng = Rng(7);
+    let positions: Vec<Vec2> = (0..LARGE_CROWD)
+        .map(|_| rng.point_in_square(side))
+        .collect();
+    let mut hash = SpatialHash::new(1.0);
+    hash.rebuild(&positions);
+    let order: Vec<u32> = hash.spatial_order().collect();
+    let reach = 0.35 * 3.0;
+    let mut group = c.benchmark_group("separation");
+    group.throughput(Throughput::Elements(LARGE_CROWD as u64));
+    group.bench_function("separation_in_20000_queries_spatial_order", |b| {
+        b.iter(|| {
+            order
+                .iter()
+                .map(|&i| separation_in(&hash, positions[i as usize], reach, 1.4))
+                .fold(Vec2::ZERO, |sum, push| sum + push)
         });
     });
     group.finish();
@@ -147,5 +176,5 @@ fn crowd(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, spatial_hash, orca, crowd);
+criterion_group!(benches, spatial_hash, crowd_separation, orca, crowd);
 criterion_main!(benches);

@@ -157,7 +157,14 @@ impl DueRange {
 
     /// Whether member `index` is due.
     pub fn contains(&self, index: u32) -> bool {
-        index < self.len && (index + self.len - self.start) % self.len < self.count
+        // Steps from `start` to `index` around the list, without a division: every NPC asks
+        // every tick.
+        let steps = if index >= self.start {
+            index - self.start
+        } else {
+            index.wrapping_add(self.len.wrapping_sub(self.start))
+        };
+        index < self.len && steps < self.count
     }
 
     /// The due indices, in turn order.

@@ -208,6 +208,12 @@ pub struct Avoidance {
     pub(crate) hash: SpatialHash,
     pub(crate) velocities: Vec<Vec2>,
     pub(crate) radii: Vec<f32>,
+    /// Top speeds, by dense index.
+    pub(crate) speeds: Vec<f32>,
+    /// Whether the NPC is a crowd NPC due for avoidance this tick, by dense index.
+    pub(crate) separating: Vec<bool>,
+    /// The separation push of each crowd NPC due this tick, by dense index.
+    pub(crate) pushes: Vec<Vec2>,
 }
 
 impl Default for Avoidance {
@@ -224,6 +230,9 @@ impl Default for Avoidance {
             hash: SpatialHash::new(1.0),
             velocities: Vec::new(),
             radii: Vec::new(),
+            speeds: Vec::new(),
+            separating: Vec::new(),
+            pushes: Vec::new(),
         }
     }
 }

@@ -7,6 +7,8 @@
 
 use glam::Vec2;
 
+use super::SpatialHash;
+
 /// Distance (metres) under which two points count as the same point: no direction can be taken
 /// from an offset this short, so behaviours return zero (or skip that neighbour) instead.
 pub const COINCIDENT_DISTANCE: f32 = 1e-6;
@@ -143,6 +145,30 @@ pub fn separation(
     (push * max_speed).clamp_length_max(max_speed)
 }
 
+/// [`separation`] from every point of `hash` within `radius` of `position` (the agent itself,
+/// at distance 0, pushes nothing): the same push, summed without a branch per neighbour, which
+/// in a dense crowd is several times faster than collecting the neighbours first.
+pub fn separation_in(hash: &SpatialHash, position: Vec2, radius: f32, max_speed: f32) -> Vec2 {
+    if !position.is_finite() || !radius.is_finite() || radius <= 0.0 {
+        return Vec2::ZERO;
+    }
+    let inverse_radius = radius.recip();
+    let mut push = Vec2::ZERO;
+    hash.for_each_candidate(position, radius, |neighbour, _| {
+        let away = position - neighbour;
+        let distance = away.length();
+        // (radius - d) / (radius d) = 1 / d - 1 / radius as in `separation`, zero from the
+        // radius on, and zero for a coincident point (the agent itself). Only min and max: the
+        // compiler turns an `if`, or even a bit mask from a comparison, back into a branch,
+        // which mispredicts as often as a neighbour is in reach.
+        let weight = (distance.max(COINCIDENT_DISTANCE).recip() - inverse_radius).max(0.0);
+        let apart = ((distance - COINCIDENT_DISTANCE) * f32::MAX).clamp(0.0, 1.0);
+        push += away * (weight * apart);
+    });
+    let max_speed = sanitize_speed(max_speed);
+    (push * max_speed).clamp_length_max(max_speed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,6 +266,42 @@ mod tests {
         );
         assert!(result.is_finite());
         assert!((result - Vec2::new(-0.75, 0.0)).length() < EPS);
+    }
+
+    #[test]
+    fn separation_in_a_hash_equals_separation_from_the_neighbours_in_reach() {
+        let mut rng = 77u32;
+        let positions: Vec<Vec2> = (0..800)
+            .map(|_| {
+                Vec2::new(
+                    crate::steering::rng::next_signed_unit(&mut rng),
+                    crate::steering::rng::next_signed_unit(&mut rng),
+                ) * 10.0
+            })
+            .collect();
+        let mut hash = SpatialHash::new(1.0);
+        hash.rebuild(&positions);
+        let mut pushed = 0;
+        for (i, &p) in positions.iter().enumerate().take(200) {
+            for radius in [0.3, 1.05, 2.5] {
+                let neighbours = positions
+                    .iter()
+                    .enumerate()
+                    .filter(|&(j, q)| j != i && q.distance(p) < radius)
+                    .map(|(_, &q)| q);
+                let expected = separation(p, neighbours, radius, 1.4);
+                let got = separation_in(&hash, p, radius, 1.4);
+                assert!(
+                    (got - expected).length() < 1e-4,
+                    "{p} r={radius}: {got} vs {expected}"
+                );
+                pushed += usize::from(expected != Vec2::ZERO);
+            }
+        }
+        assert!(pushed > 200, "only {pushed} queries had neighbours");
+        assert_eq!(separation_in(&hash, Vec2::NAN, 1.0, 1.0), Vec2::ZERO);
+        assert_eq!(separation_in(&hash, Vec2::ZERO, f32::NAN, 1.0), Vec2::ZERO);
+        assert_eq!(separation_in(&hash, Vec2::splat(1e4), 1.0, 1.0), Vec2::ZERO);
     }
 
     #[test]

@@ -25,6 +25,7 @@ mod wander;
 
 pub use behaviours::{
     COINCIDENT_DISTANCE, MAX_PREDICTION_TIME, arrive, evade, flee, pursue, seek, separation,
+    separation_in,
 };
 pub use crowd::Crowd;
 pub use error::SteeringError;
