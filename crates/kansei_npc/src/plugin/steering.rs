@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use bevy::log::info_span;
 use bevy::prelude::*;
-use bevy::utils::Parallel;
+use bevy::tasks::ComputeTaskPool;
 use glam::Vec2;
 
 use super::components::{Locomotion, MoveIntent, NpcAgent, NpcSlot};
@@ -23,10 +23,13 @@ const SLOWING_RADIUS: f32 = 1.5;
 /// infeasible cases may break a constraint by millimetres, and the margin keeps bodies apart
 /// (see the steering module's crowd tests).
 const ORCA_MARGIN: f32 = 1.05;
+/// Fewest hash entries per parallel run of crowd separation (about 170 queries at the crowd's
+/// avoidance rate): fewer are not worth a task.
+const SEPARATION_RUN_MIN: usize = 1024;
 /// A path waypoint counts as reached within this distance, in metres.
 const WAYPOINT_RADIUS: f32 = 0.6;
 
-/// Per-thread scratch for neighbour queries and ORCA.
+/// Scratch for neighbour queries and ORCA.
 #[derive(Default)]
 pub(crate) struct SteeringScratch {
     neighbours: Vec<(f32, u32)>,
@@ -98,7 +101,7 @@ fn slide(grid: &NavGrid, from: Vec2, step: Vec2) -> Vec2 {
     from
 }
 
-/// Steers and moves every NPC, in parallel.
+/// Steers and moves every NPC: avoidance for those whose turn it is, movement for all.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn steer(
     time: Res<Time>,
@@ -109,7 +112,7 @@ pub(crate) fn steer(
     mut timings: ResMut<NpcTimings>,
     mut npcs: Query<(&mut NpcAgent, &mut NpcSlot, &mut Locomotion)>,
     mut positions: Local<Vec<Vec2>>,
-    scratch: Local<Parallel<SteeringScratch>>,
+    mut scratch: Local<SteeringScratch>,
 ) {
     let start = Instant::now();
     let _span = info_span!("kansei_npc::steering").entered();
@@ -119,89 +122,92 @@ pub(crate) fn steer(
         return;
     }
 
-    // A dense snapshot of every agent for the spatial hash and the neighbours' velocities.
+    // 1. One pass over every NPC: those not due for avoidance move on with the velocity they
+    // chose at their last turn, then everyone goes into the dense snapshot that the spatial
+    // hash and the neighbours' velocities come from. (Moving the many in the same pass as the
+    // snapshot, rather than in a pass of their own, saved a third of the stage for 20,000
+    // crowd agents: the cost was per NPC visited, not per byte.)
     let avoidance = &mut *avoidance;
+    let grid = nav.grid();
     let due = scheduler.avoid_due;
-    let crowd_due = due[Tier::Crowd.index()];
     positions.clear();
     avoidance.velocities.clear();
     avoidance.radii.clear();
     avoidance.speeds.clear();
     avoidance.separating.clear();
-    for (i, (agent, mut slot, _)) in npcs.iter_mut().enumerate() {
+    for (i, (mut agent, mut slot, locomotion)) in npcs.iter_mut().enumerate() {
+        let avoid_now = due[slot.tier.index()].contains(slot.index);
+        if !avoid_now {
+            // Stopping needs no permission from the neighbours.
+            let velocity = match locomotion.intent {
+                MoveIntent::Stop => Vec2::ZERO,
+                _ => locomotion.avoidance_velocity,
+            };
+            advance(&mut agent, velocity, true, grid, dt);
+        }
         positions.push(agent.position);
         avoidance.velocities.push(agent.velocity);
         avoidance.radii.push(agent.radius);
         avoidance.speeds.push(agent.max_speed);
         avoidance
             .separating
-            .push(slot.tier == Tier::Crowd && crowd_due.contains(slot.index));
+            .push(avoid_now && slot.tier == Tier::Crowd);
         slot.bypass_change_detection().dense = i as u32;
     }
     avoidance.hash.rebuild(&positions);
     separate_crowds(avoidance);
 
+    // 2. The NPCs due for avoidance: steering, avoidance, movement.
     let avoidance = &*avoidance;
-    let grid = nav.grid();
     let flows = &*flows;
-    npcs.par_iter_mut()
-        .batching_strategy(crate::plugin::npc_batching())
-        .for_each(|(mut agent, slot, mut locomotion)| {
-            let moving = !matches!(locomotion.intent, MoveIntent::Stop);
-            let idle = !moving
-                && agent.velocity == Vec2::ZERO
-                && locomotion.avoidance_velocity == Vec2::ZERO;
-            let avoid_now = due[slot.tier.index()].contains(slot.index);
-            if idle && !avoid_now {
-                return;
-            }
-            // Steering and avoidance at the tier's rate; in between, the NPC keeps the
-            // velocity it chose and only moves.
-            let velocity = if avoid_now {
-                let preferred = preferred_velocity(&agent, &mut locomotion, grid, flows, dt);
-                let velocity = scratch
-                    .scope(|scratch| avoid(avoidance, &agent, &slot, preferred, dt, scratch));
-                locomotion.avoidance_velocity = velocity;
-                velocity
-            } else if moving {
-                locomotion.avoidance_velocity
-            } else {
-                // Stopping needs no permission from the neighbours.
-                Vec2::ZERO
+    for tier in Tier::ALL {
+        for entity in scheduler.members_at(tier, due[tier.index()].iter()) {
+            let Ok((mut agent, slot, mut locomotion)) = npcs.get_mut(entity) else {
+                continue;
             };
-            let velocity = if velocity.is_finite() {
-                velocity
-            } else {
-                Vec2::ZERO
-            };
-            if velocity == Vec2::ZERO {
-                if agent.velocity != Vec2::ZERO {
-                    agent.velocity = Vec2::ZERO;
-                }
-                return;
-            }
-            // Between avoidance updates the velocity (and so the facing) stays the same: only
-            // the position moves, unless a wall is in the way.
-            let next = agent.position + velocity * dt;
-            if !avoid_now && agent.velocity == velocity && grid.is_walkable_at(next) {
-                agent.position = next;
-                return;
-            }
-            let position = slide(grid, agent.position, velocity * dt);
-            // Exactly the planned velocity when nothing was in the way, so the next ticks take
-            // the move-only path above.
-            let actual = if position == next {
-                velocity
-            } else {
-                (position - agent.position) / dt
-            };
-            agent.velocity = actual;
-            agent.position = position;
-            if actual.length_squared() > 0.01 {
-                agent.facing = actual.normalize();
-            }
-        });
+            let preferred = preferred_velocity(&agent, &mut locomotion, grid, flows, dt);
+            let velocity = avoid(avoidance, &agent, &slot, preferred, dt, &mut scratch);
+            locomotion.avoidance_velocity = velocity;
+            advance(&mut agent, velocity, false, grid, dt);
+        }
+    }
     timings.steering = start.elapsed();
+}
+
+/// Moves `agent` with `velocity` for `dt` (zero for a non-finite velocity), sliding along
+/// walls. With `unchanged_ok`, an agent already moving at exactly that velocity whose next
+/// position is open only moves (its velocity and facing stay as they are): the ticks between
+/// avoidance turns.
+fn advance(agent: &mut Mut<NpcAgent>, velocity: Vec2, unchanged_ok: bool, grid: &NavGrid, dt: f32) {
+    let velocity = if velocity.is_finite() {
+        velocity
+    } else {
+        Vec2::ZERO
+    };
+    if velocity == Vec2::ZERO {
+        if agent.velocity != Vec2::ZERO {
+            agent.velocity = Vec2::ZERO;
+        }
+        return;
+    }
+    let next = agent.position + velocity * dt;
+    if unchanged_ok && agent.velocity == velocity && grid.is_walkable_at(next) {
+        agent.position = next;
+        return;
+    }
+    let position = slide(grid, agent.position, velocity * dt);
+    // Exactly the planned velocity when nothing was in the way, so the next ticks take the
+    // move-only path above.
+    let actual = if position == next {
+        velocity
+    } else {
+        (position - agent.position) / dt
+    };
+    agent.velocity = actual;
+    agent.position = position;
+    if actual.length_squared() > 0.01 {
+        agent.facing = actual.normalize();
+    }
 }
 
 /// The separation push of every crowd NPC due for avoidance this tick, into
@@ -210,6 +216,7 @@ pub(crate) fn steer(
 /// holds a handful at most). The queries run in the hash's storage order, so consecutive ones
 /// read the same cells: in the NPCs' own order they missed the cache on almost every cell
 /// (3,333 queries of 20,000 crowd agents took 0.6 ms a tick, `kansei npc bench --tier crowd`).
+/// With more than one compute thread, each takes a contiguous run of that order.
 fn separate_crowds(avoidance: &mut Avoidance) {
     let Avoidance {
         hash,
@@ -222,13 +229,43 @@ fn separate_crowds(avoidance: &mut Avoidance) {
     } = avoidance;
     pushes.clear();
     pushes.resize(separating.len(), Vec2::ZERO);
-    let positions = hash.positions();
-    for me in hash.spatial_order() {
-        let i = me as usize;
-        if separating[i] {
-            let reach = radii[i] * *crowd_separation_radii;
-            pushes[i] = separation_in(hash, positions[i], reach, speeds[i]);
+    let reach_in_radii = *crowd_separation_radii;
+    let (hash, radii, speeds, separating) = (&*hash, &*radii, &*speeds, &*separating);
+    // The pushes of the due NPCs among `count` entries of the storage order from `first`.
+    let run = move |first: usize, count: usize| {
+        let positions = hash.positions();
+        hash.spatial_order()
+            .skip(first)
+            .take(count)
+            .filter(|&me| separating[me as usize])
+            .map(|me| {
+                let i = me as usize;
+                let reach = radii[i] * reach_in_radii;
+                (me, separation_in(hash, positions[i], reach, speeds[i]))
+            })
+            .collect::<Vec<_>>()
+    };
+    let threads = ComputeTaskPool::try_get().map_or(1, |pool| pool.thread_num());
+    if threads <= 1 || hash.len() < SEPARATION_RUN_MIN * 2 {
+        let positions = hash.positions();
+        for me in hash.spatial_order() {
+            let i = me as usize;
+            if separating[i] {
+                let reach = radii[i] * reach_in_radii;
+                pushes[i] = separation_in(hash, positions[i], reach, speeds[i]);
+            }
         }
+        return;
+    }
+    let runs = threads.min(hash.len() / SEPARATION_RUN_MIN);
+    let per_run = hash.len().div_ceil(runs);
+    let results = ComputeTaskPool::get().scope(|scope| {
+        for first in (0..hash.len()).step_by(per_run) {
+            scope.spawn(async move { run(first, per_run) });
+        }
+    });
+    for (me, push) in results.into_iter().flatten() {
+        pushes[me as usize] = push;
     }
 }
 
