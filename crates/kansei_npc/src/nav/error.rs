@@ -65,11 +65,12 @@ pub enum PathError {
         goal: Vec2,
     },
     /// Every cell reachable from the start was searched without finding the goal.
-    #[error("goal ({:.1}, {:.1}) is unreachable from the start: {} cells searched", .goal.x, .goal.y, .expanded)]
+    #[error("goal ({:.1}, {:.1}) is unreachable from the start: everything reachable was searched ({} jump points expanded)", .goal.x, .goal.y, .expanded)]
     Unreachable {
         /// The goal point of the query.
         goal: Vec2,
-        /// Number of cells expanded (all cells reachable from the start).
+        /// Number of jump points expanded (the search scans every cell reachable from the
+        /// start, expanding only the cells where a path may turn).
         expanded: u32,
     },
     /// The query was cancelled with [`PathQueue::cancel`](super::PathQueue::cancel).

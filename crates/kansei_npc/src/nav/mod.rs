@@ -11,6 +11,7 @@
 mod error;
 mod flow_field;
 mod grid;
+mod jump;
 mod line_of_sight;
 mod neighbours;
 mod path;
@@ -29,6 +30,7 @@ pub use flow_field::FlowField;
 pub use grid::{MAX_GRID_SIDE, NavGrid};
 pub use path::Path;
 pub use queue::{
-    EXPANSIONS_PER_CLOCK_CHECK, PathAnswer, PathPriority, PathQueryId, PathQueue, ProcessStats,
+    CELLS_PER_CLOCK_CHECK, EXPANSIONS_PER_CLOCK_CHECK, PathAnswer, PathPriority, PathQueryId,
+    PathQueue, ProcessStats,
 };
 pub use search::{PathSearch, SearchStatus, find_path};

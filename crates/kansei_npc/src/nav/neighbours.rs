@@ -4,7 +4,9 @@ use std::f32::consts::{FRAC_1_SQRT_2, SQRT_2};
 
 use glam::Vec2;
 
-/// Cell offset and cost (in cells) of each of the eight moves; orthogonal moves first.
+/// Cell offset and cost (in cells) of each of the eight moves; orthogonal moves first: the move
+/// indices [`for_each_neighbour`] reports and the direction tables below are checked against.
+#[cfg(test)]
 pub(crate) const MOVES: [(i32, i32, f32); 8] = [
     (1, 0, 1.0),
     (-1, 0, 1.0),
@@ -32,7 +34,7 @@ pub(crate) const MOVE_DIRECTIONS: [Vec2; 8] = [
 pub(crate) const REVERSE_MOVE: [u8; 8] = [1, 0, 3, 2, 7, 6, 5, 4];
 
 /// Row-major index offset of move `m` on a grid `width` cells wide.
-#[inline]
+#[cfg(test)]
 pub(crate) fn move_offset(m: u8, width: u32) -> isize {
     let (dx, dy, _) = MOVES[usize::from(m)];
     dx as isize + dy as isize * width as isize

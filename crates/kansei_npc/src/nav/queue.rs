@@ -8,8 +8,12 @@ use glam::Vec2;
 use super::search::{PathSearch, SearchStatus};
 use super::{NavGrid, Path, PathError};
 
-/// Expansions done between two clock reads while processing the queue.
+/// Most expansions done between two clock reads while processing the queue.
 pub const EXPANSIONS_PER_CLOCK_CHECK: u32 = 32;
+/// The clock is also read as soon as the jump scans of a slice have stepped onto this many
+/// cells (an expansion scans lines as long as the grid: on an open 256 x 256 grid one can step
+/// onto 100,000 cells), so a slice is short whatever the grid.
+pub const CELLS_PER_CLOCK_CHECK: u64 = 4096;
 
 /// Urgency of a path query; higher priorities are always served first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -89,7 +93,8 @@ struct RunningQuery {
 ///
 /// Each [`process`](Self::process) call works for about the given time budget: highest priority
 /// first, FIFO within a priority. The search in progress is suspended when the budget is spent
-/// (the clock is read every [`EXPANSIONS_PER_CLOCK_CHECK`] expansions) and resumed by the next
+/// (the clock is read every [`EXPANSIONS_PER_CLOCK_CHECK`] expansions, or sooner after
+/// [`CELLS_PER_CLOCK_CHECK`] cells scanned) and resumed by the next
 /// call. A query of strictly higher priority than the search in progress pre-empts it: the lower
 /// search is parked with its progress and resumed afterwards (at most one parked search per
 /// priority, each with its own reusable buffers). A search whose grid revision changed while it
@@ -156,8 +161,8 @@ impl PathQueue {
 
     /// Works on the queue for about `budget` and returns what was done.
     ///
-    /// Always does at least one slice of work (up to [`EXPANSIONS_PER_CLOCK_CHECK`] expansions)
-    /// when there is any, so even a zero budget makes progress. The overrun past `budget` is at
+    /// Always does at least one slice of work (up to [`EXPANSIONS_PER_CLOCK_CHECK`] expansions,
+    /// fewer once they have scanned [`CELLS_PER_CLOCK_CHECK`] cells) when there is any, so even a zero budget makes progress. The overrun past `budget` is at
     /// most one slice, plus smoothing the path of a query finishing in it (and, the first time a
     /// search buffer is used or the grid size changes, allocating that buffer).
     pub fn process(&mut self, grid: &NavGrid, budget: Duration) -> ProcessStats {
@@ -172,7 +177,11 @@ impl PathQueue {
             } else if let Some(current) = self.running.last_mut() {
                 let slice_start = Instant::now();
                 let expanded_before = current.search.total_expanded();
-                let status = current.search.step(grid, EXPANSIONS_PER_CLOCK_CHECK);
+                let status = current.search.step_bounded(
+                    grid,
+                    EXPANSIONS_PER_CLOCK_CHECK,
+                    CELLS_PER_CLOCK_CHECK,
+                );
                 current.compute_time += slice_start.elapsed();
                 stats.expansions += (current.search.total_expanded() - expanded_before) as u32;
                 if let SearchStatus::Done(result) = status
@@ -293,7 +302,8 @@ mod tests {
         assert_eq!(queue.pending(), 6);
         let stats = queue.process(&grid, AMPLE);
         assert_eq!(stats.answered, 6);
-        assert!(stats.expansions >= 6 * 10, "{stats:?}");
+        // At least the start and the goal of each.
+        assert!(stats.expansions >= 6 * 2, "{stats:?}");
         assert_eq!(queue.pending(), 0);
         let answers: Vec<PathAnswer> = queue.drain_answers().collect();
         let order: Vec<PathQueryId> = answers.iter().map(|a| a.id).collect();
@@ -352,7 +362,9 @@ mod tests {
 
     #[test]
     fn long_search_is_suspended_and_resumed_across_calls() {
-        let grid = serpentine_grid(128);
+        // Long enough to need many 100 us calls even for jump point search (about 130,000
+        // cells scanned along the corridor).
+        let grid = serpentine_grid(512);
         let (start, goal) = long_query(&grid);
         let mut queue = PathQueue::new();
         let id = queue.submit(start, goal, PathPriority::High);
@@ -368,18 +380,34 @@ mod tests {
                 break answer;
             }
             assert_eq!((stats.answered, queue.pending()), (0, 1));
-            assert!(stats.expansions >= EXPANSIONS_PER_CLOCK_CHECK);
+            // At least one slice: a full one, or one cut short by the cells it scanned.
+            assert!(stats.expansions >= 1);
         };
         assert!(calls >= 3, "only {calls} calls: the search was not split");
         assert_eq!(answer.id, id);
         assert_eq!(answer.ticks_waited, calls - 1);
         assert_eq!(answer.result, find_path(&grid, start, goal));
-        // The corridor is walked end to end, so nearly every walkable cell is expanded.
-        assert!(
-            expansions as usize > grid.width() as usize * 64 - 64,
-            "{expansions}"
-        );
+        // The corridor is walked end to end: the path turns at both ends of each of its 256
+        // rows, and every turn is a jump point.
+        let rows = grid.height() as usize / 2;
+        assert!(expansions as usize > rows, "{expansions}");
         assert!(answer.compute_time > Duration::ZERO);
+    }
+
+    #[test]
+    fn a_slice_ends_early_when_its_scans_cover_many_cells() {
+        // Each turn of a 512-wide corridor is a jump point whose scans run the corridor's
+        // length, so 32 expansions would scan about 16,000 cells in one slice.
+        let grid = serpentine_grid(512);
+        let (start, goal) = long_query(&grid);
+        let mut queue = PathQueue::new();
+        queue.submit(start, goal, PathPriority::Normal);
+        let stats = queue.process(&grid, Duration::ZERO);
+        assert_eq!(queue.pending(), 1);
+        assert!(
+            (1..EXPANSIONS_PER_CLOCK_CHECK).contains(&stats.expansions),
+            "{stats:?}"
+        );
     }
 
     #[test]
@@ -397,8 +425,8 @@ mod tests {
             );
         }
         let budget = Duration::from_micros(50);
-        // One slice is 32 expansions plus possibly smoothing one finished path: a few µs even in
-        // the unoptimised test build (typically within 5 µs of the budget); 100 µs leaves room for
+        // One slice is at most 32 expansions or 4,096 scanned cells, plus possibly smoothing one
+        // finished path: a few µs even in the unoptimised test build (typically within 5 µs of the budget); 100 µs leaves room for
         // a slow shared machine, and a few calls may be descheduled outright.
         let slack = Duration::from_micros(100);
         let mut within = 0;
@@ -447,7 +475,9 @@ mod tests {
         let mut reference = PathSearch::new();
         reference.start(&grid, start, goal).unwrap();
         let _ = reference.step(&grid, u32::MAX);
-        let short_expansions = 2 + 3; // one and two cells along open ground
+        // The two short queries expand their start and, one jump away on open ground, their
+        // goal.
+        let short_expansions = 2 + 2;
         assert_eq!(total_expansions, reference.expanded() + short_expansions);
     }
 
