@@ -7,6 +7,7 @@ use std::time::Instant;
 use bevy::log::info_span;
 use bevy::prelude::*;
 use bevy::tasks::ComputeTaskPool;
+use bevy::utils::Parallel;
 use glam::Vec2;
 
 use super::components::{Locomotion, MoveIntent, NpcAgent, NpcSlot};
@@ -26,15 +27,27 @@ const ORCA_MARGIN: f32 = 1.05;
 /// Fewest hash entries per parallel run of crowd separation (about 170 queries at the crowd's
 /// avoidance rate): fewer are not worth a task.
 const SEPARATION_RUN_MIN: usize = 1024;
+/// Fewest ORCA solves per parallel run (about 0.1 ms of work): fewer are not worth a task.
+const ORCA_RUN_MIN: usize = 256;
 /// A path waypoint counts as reached within this distance, in metres.
 const WAYPOINT_RADIUS: f32 = 0.6;
 
-/// Scratch for neighbour queries and ORCA.
+/// Per-thread scratch for neighbour queries and ORCA.
 #[derive(Default)]
 pub(crate) struct SteeringScratch {
     neighbours: Vec<(f32, u32)>,
     orca_neighbours: Vec<OrcaAgent>,
     orca: OrcaScratch,
+}
+
+/// One hero or active NPC whose ORCA velocity this tick's steering solves.
+pub(crate) struct OrcaJob {
+    entity: Entity,
+    /// Its index in the dense snapshot.
+    dense: u32,
+    preferred: Vec2,
+    /// The answer.
+    velocity: Vec2,
 }
 
 /// What the NPC would like to do, ignoring everyone else.
@@ -112,7 +125,8 @@ pub(crate) fn steer(
     mut timings: ResMut<NpcTimings>,
     mut npcs: Query<(&mut NpcAgent, &mut NpcSlot, &mut Locomotion)>,
     mut positions: Local<Vec<Vec2>>,
-    mut scratch: Local<SteeringScratch>,
+    mut orca_jobs: Local<Vec<OrcaJob>>,
+    scratch: Local<Parallel<SteeringScratch>>,
 ) {
     let start = Instant::now();
     let _span = info_span!("kansei_npc::steering").entered();
@@ -157,20 +171,41 @@ pub(crate) fn steer(
     avoidance.hash.rebuild(&positions);
     separate_crowds(avoidance);
 
-    // 2. The NPCs due for avoidance: steering, avoidance, movement.
+    // 2. The NPCs due for avoidance. Crowds move at once with their separation push; heroes and
+    // active NPCs wait for ORCA, which runs over the compute threads, then move.
     let avoidance = &*avoidance;
     let flows = &*flows;
+    let mut jobs = std::mem::take(&mut *orca_jobs);
+    jobs.clear();
     for tier in Tier::ALL {
         for entity in scheduler.members_at(tier, due[tier.index()].iter()) {
             let Ok((mut agent, slot, mut locomotion)) = npcs.get_mut(entity) else {
                 continue;
             };
             let preferred = preferred_velocity(&agent, &mut locomotion, grid, flows, dt);
-            let velocity = avoid(avoidance, &agent, &slot, preferred, dt, &mut scratch);
-            locomotion.avoidance_velocity = velocity;
-            advance(&mut agent, velocity, false, grid, dt);
+            if slot.tier == Tier::Crowd {
+                let push = avoidance.pushes[slot.dense as usize];
+                let velocity = (preferred + push).clamp_length_max(agent.max_speed);
+                locomotion.avoidance_velocity = velocity;
+                advance(&mut agent, velocity, false, grid, dt);
+            } else {
+                jobs.push(OrcaJob {
+                    entity,
+                    dense: slot.dense,
+                    preferred,
+                    velocity: Vec2::ZERO,
+                });
+            }
         }
     }
+    solve_orca(avoidance, &mut jobs, dt, &scratch);
+    for job in &jobs {
+        if let Ok((mut agent, _, mut locomotion)) = npcs.get_mut(job.entity) {
+            locomotion.avoidance_velocity = job.velocity;
+            advance(&mut agent, job.velocity, false, grid, dt);
+        }
+    }
+    *orca_jobs = jobs;
     timings.steering = start.elapsed();
 }
 
@@ -269,53 +304,45 @@ fn separate_crowds(avoidance: &mut Avoidance) {
     }
 }
 
-/// The velocity avoidance allows: ORCA among the nearest neighbours for heroes and active NPCs,
-/// the push [`separate_crowds`] found for crowds.
-fn avoid(
+/// The velocity ORCA allows the NPC at `me` in the dense snapshot, which would like to move at
+/// `preferred`, among its nearest neighbours.
+fn orca_avoid(
     avoidance: &Avoidance,
-    agent: &NpcAgent,
-    slot: &NpcSlot,
+    me: u32,
     preferred: Vec2,
     dt: f32,
     scratch: &mut SteeringScratch,
 ) -> Vec2 {
-    let me = slot.dense;
     let hash = &avoidance.hash;
-    if slot.tier == Tier::Crowd {
-        let push = avoidance
-            .pushes
-            .get(me as usize)
-            .copied()
-            .unwrap_or(Vec2::ZERO);
-        return (preferred + push).clamp_length_max(agent.max_speed);
-    }
+    let positions = hash.positions();
+    let i = me as usize;
+    let max_speed = avoidance.speeds[i];
     let params = &avoidance.orca;
     hash.nearest_within(
-        agent.position,
+        positions[i],
         params.neighbour_distance,
         params.max_neighbours,
         Some(me),
         &mut scratch.neighbours,
     );
-    let positions = hash.positions();
     scratch.orca_neighbours.clear();
     scratch
         .orca_neighbours
-        .extend(scratch.neighbours.iter().map(|&(_, i)| {
-            let i = i as usize;
+        .extend(scratch.neighbours.iter().map(|&(_, j)| {
+            let j = j as usize;
             OrcaAgent {
-                position: positions[i],
-                velocity: avoidance.velocities[i],
-                radius: avoidance.radii[i] * ORCA_MARGIN,
-                max_speed: agent.max_speed,
-                preferred_velocity: avoidance.velocities[i],
+                position: positions[j],
+                velocity: avoidance.velocities[j],
+                radius: avoidance.radii[j] * ORCA_MARGIN,
+                max_speed,
+                preferred_velocity: avoidance.velocities[j],
             }
         }));
     let me_orca = OrcaAgent {
-        position: agent.position,
-        velocity: agent.velocity,
-        radius: agent.radius * ORCA_MARGIN,
-        max_speed: agent.max_speed,
+        position: positions[i],
+        velocity: avoidance.velocities[i],
+        radius: avoidance.radii[i] * ORCA_MARGIN,
+        max_speed,
         preferred_velocity: preferred,
     };
     orca_velocity(
@@ -325,4 +352,31 @@ fn avoid(
         dt,
         &mut scratch.orca,
     )
+}
+
+/// Solves every job's ORCA velocity, split over the compute threads when there are several.
+fn solve_orca(
+    avoidance: &Avoidance,
+    jobs: &mut [OrcaJob],
+    dt: f32,
+    scratch: &Parallel<SteeringScratch>,
+) {
+    let solve = |jobs: &mut [OrcaJob]| {
+        scratch.scope(|scratch| {
+            for job in jobs {
+                job.velocity = orca_avoid(avoidance, job.dense, job.preferred, dt, scratch);
+            }
+        });
+    };
+    let threads = ComputeTaskPool::try_get().map_or(1, |pool| pool.thread_num());
+    if threads <= 1 || jobs.len() < ORCA_RUN_MIN * 2 {
+        solve(jobs);
+        return;
+    }
+    let per_run = jobs.len().div_ceil(threads.min(jobs.len() / ORCA_RUN_MIN));
+    ComputeTaskPool::get().scope(|scope| {
+        for run in jobs.chunks_mut(per_run) {
+            scope.spawn(async move { solve(run) });
+        }
+    });
 }
