@@ -61,6 +61,35 @@ fn bench_reports_every_stage_as_json() -> TestResult {
 }
 
 #[test]
+fn bench_runs_the_parallel_stages_on_two_threads() -> TestResult {
+    // 600 heroes: every one avoids every tick, enough ORCA solves (and crowd-free) for the
+    // steering stage to split them over both threads.
+    let out = kansei(&[
+        "npc",
+        "bench",
+        "--agents",
+        "600",
+        "--tier",
+        "hero",
+        "--ticks",
+        "10",
+        "--warmup",
+        "2",
+        "--threads",
+        "2",
+        "--json",
+    ])?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(report["threads"], 2);
+    assert_eq!(report["tiers"], serde_json::json!([600, 0, 0]));
+    assert_eq!(report["entities"], 601);
+    assert_eq!(report["decisions_per_tick"], 600.0);
+    Ok(())
+}
+
+#[test]
 fn bench_prints_a_table() -> TestResult {
     let out = kansei(&[
         "npc",
