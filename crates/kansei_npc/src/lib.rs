@@ -9,7 +9,7 @@
 //! - [`perception`]: sight cones with line of sight, hearing, fading memory.
 //! - [`steering`]: seek, flee, arrive, wander, pursue, evade, path following, separation,
 //!   ORCA, the spatial hash.
-//! - [`nav`]: the navigation grid, A*, the budgeted query queue, flow fields.
+//! - [`nav`]: the navigation grid, jump point search, the budgeted query queue, flow fields.
 //! - [`schedule`]: LOD tiers, round-robin turns, the decision budget.
 //! - [`rng`]: the seeded generator behind the demo town, the benchmark and randomised tests.
 //!

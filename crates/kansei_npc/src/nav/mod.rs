@@ -2,7 +2,8 @@
 //!
 //! - [`NavGrid`]: walkability grid (8-connected, no corner cutting) with exact
 //!   [`line_of_sight`](NavGrid::line_of_sight) and a [`revision`](NavGrid::revision) counter.
-//! - [`find_path`]: one-shot A*; [`PathSearch`]: the same search, suspendable and resumable.
+//! - [`find_path`]: one-shot jump point search; [`PathSearch`]: the same search, suspendable
+//!   and resumable.
 //! - [`PathQueue`]: prioritised, cancellable queries answered within a per-tick time budget.
 //! - [`FlowField`]: one Dijkstra field shared by many agents heading to the same goal.
 //!

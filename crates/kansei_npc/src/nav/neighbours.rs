@@ -1,4 +1,5 @@
-//! The grid's move set, shared by A* and the flow field so both use identical connectivity and costs.
+//! The grid's move set: the flow field's neighbours, and the moves jump point search
+//! (`super::jump`) scans, so both use identical connectivity and costs.
 
 use std::f32::consts::{FRAC_1_SQRT_2, SQRT_2};
 

@@ -1,4 +1,5 @@
-//! Tests of A* (`PathSearch`, `find_path`), path smoothing and the error messages.
+//! Tests of the path search (jump point search: `PathSearch`, `find_path`), path smoothing and
+//! the error messages.
 
 use glam::{UVec2, Vec2};
 
