@@ -111,12 +111,14 @@ struct ActiveQuery {
 /// Incremental jump point search that can be suspended and resumed, so one long query never
 /// stalls a frame.
 ///
-/// A* whose nodes are the jump points of [`super::jump`]: it finds the same costs (optimal
+/// A* whose nodes are jump points (Harabor and Grastien: the cells where a shortest path may
+/// turn, found by scanning straight and diagonal lines): it finds the same costs (optimal
 /// paths) while expanding a small fraction of the cells (`find_path` between random points of
-/// the 128 x 128 demo town: 30 us, plain A* 75 us; `cargo bench -p kansei_npc --bench nav`). Buffers are reused between searches: the per-cell arrays are generation-stamped, so
-/// starting a new search is O(1) (they are only reallocated when the grid's size changes), and
-/// expanding a cell allocates nothing once the open list has grown. Uses the octile heuristic,
-/// which is consistent, so the first time the goal is expanded its path is optimal.
+/// the 128 x 128 demo town: 30 us, plain A* 75 us; `cargo bench -p kansei_npc --bench nav`).
+/// Buffers are reused between searches: the per-cell arrays are generation-stamped, so starting
+/// a new search is O(1) (they are only reallocated when the grid's size changes), and expanding
+/// a cell allocates nothing once the open list has grown. Uses the octile heuristic, which is
+/// consistent, so the first time the goal is expanded its path is optimal.
 #[derive(Clone, Default)]
 pub struct PathSearch {
     nodes: Vec<NodeRecord>,

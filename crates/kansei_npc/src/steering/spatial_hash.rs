@@ -165,9 +165,9 @@ impl SpatialHash {
     /// first `u32::MAX - 1` positions are indexed (indices are `u32`).
     ///
     /// Runs in `O(n)`; allocates only when `positions` is longer than any earlier set. Fastest
-    /// when `positions` holds the same points as the last rebuild, moved a little (see the
-    /// [module docs](self)); any other set gives the same query results, only without that
-    /// speed-up.
+    /// when `positions` holds the same points as the last rebuild, moved a little: it then walks
+    /// them in the last rebuild's storage order, so the counting sort touches its table nearly
+    /// sequentially. Any other set gives the same query results, only without that speed-up.
     pub fn rebuild(&mut self, positions: &[Vec2]) {
         self.positions.clear();
         self.positions.extend_from_slice(positions);
