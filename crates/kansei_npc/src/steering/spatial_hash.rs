@@ -39,6 +39,12 @@ const MAX_BUCKET_BITS: u32 = 30;
 const CANDIDATE_BUFFER_LEN: usize = 64;
 /// Up to this many candidates, `nearest_within` orders them with a rank sort.
 const RANK_SORT_LEN: usize = 24;
+/// Queries reaching at most this many cells from their centre read whole rows of cells instead
+/// of trimming each row to the circle's chord: on this project's VM, without trimming, 20,000
+/// crowd separation queries (1 cell) took 1.70 ms instead of 2.42, 20,000 ORCA neighbour queries
+/// (1 cell) 3.27 instead of 3.90, and the 5,000 active villagers' steering (3-cell ORCA queries)
+/// 0.50 instead of 0.57 ms a tick.
+const TRIM_ROWS_FROM_CELLS: f32 = 4.0;
 /// Bucket marker for points that are not indexed (non-finite positions).
 const NOT_INDEXED: u32 = u32::MAX;
 
@@ -430,9 +436,10 @@ impl SpatialHash {
         }
         let low_y = floor_to_i32(scaled_p.y - reach);
         let high_y = floor_to_i32(scaled_p.y + reach);
-        // Trimming each row to the circle's chord skips corner cells; only done where `f32`
-        // still resolves cell coordinates comfortably (|scaled p| < 2^22).
-        let trim_rows = scaled_p.abs().max_element() < 4_194_304.0;
+        // Trimming each row to the circle's chord skips corner cells, but costs a square root
+        // and a few branches per row: only for queries wider than TRIM_ROWS_FROM_CELLS, and only
+        // where `f32` still resolves cell coordinates comfortably (|scaled p| < 2^22).
+        let trim_rows = reach > TRIM_ROWS_FROM_CELLS && scaled_p.abs().max_element() < 4_194_304.0;
         let width = 1u32 << self.column_bits;
         for cell_y in low_y..=high_y {
             let mut half_width = reach;
@@ -600,6 +607,8 @@ mod tests {
                 0.3 * cell_size,
                 cell_size,
                 2.7 * cell_size,
+                // Wider than TRIM_ROWS_FROM_CELLS: rows trimmed to the circle's chord.
+                6.5 * cell_size,
                 next_unit(&mut rng) * extent,
             ];
             let found = check_against_brute_force(&hash, &positions, &queries, &radii);
