@@ -206,12 +206,8 @@ pub struct Avoidance {
     /// default is 3.0.
     pub crowd_separation_radii: f32,
     pub(crate) hash: SpatialHash,
-    pub(crate) velocities: Vec<Vec2>,
-    pub(crate) radii: Vec<f32>,
-    /// Top speeds, by dense index.
-    pub(crate) speeds: Vec<f32>,
-    /// Whether the NPC is a crowd NPC due for avoidance this tick, by dense index.
-    pub(crate) separating: Vec<bool>,
+    /// Every NPC's body this tick, by dense index (positions are in the hash).
+    pub(crate) agents: Vec<DenseAgent>,
     /// The separation push of each crowd NPC due this tick, by dense index.
     pub(crate) pushes: Vec<Vec2>,
 }
@@ -228,13 +224,20 @@ impl Default for Avoidance {
             // 1 m cells: a crowd query (about 1 m) reads a few cells, an ORCA query (3 m) a
             // 7 x 7 block, each holding one or two agents at crowd densities.
             hash: SpatialHash::new(1.0),
-            velocities: Vec::new(),
-            radii: Vec::new(),
-            speeds: Vec::new(),
-            separating: Vec::new(),
+            agents: Vec::new(),
             pushes: Vec::new(),
         }
     }
+}
+
+/// One NPC in the steering stage's dense snapshot.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct DenseAgent {
+    pub(crate) velocity: Vec2,
+    pub(crate) radius: f32,
+    pub(crate) max_speed: f32,
+    /// A crowd NPC due for avoidance this tick.
+    pub(crate) separating: bool,
 }
 
 /// Wall time of the last tick's stages, for profiling (the benchmark reads them too).

@@ -11,7 +11,7 @@ use bevy::utils::Parallel;
 use glam::Vec2;
 
 use super::components::{Locomotion, MoveIntent, NpcAgent, NpcSlot};
-use super::resources::{Avoidance, FlowFields, NavWorld, NpcScheduler, NpcTimings};
+use super::resources::{Avoidance, DenseAgent, FlowFields, NavWorld, NpcScheduler, NpcTimings};
 use crate::nav::NavGrid;
 use crate::schedule::Tier;
 use crate::steering::{OrcaAgent, OrcaScratch, arrive, flee, orca_velocity, separation_in};
@@ -145,10 +145,7 @@ pub(crate) fn steer(
     let grid = nav.grid();
     let due = scheduler.avoid_due;
     positions.clear();
-    avoidance.velocities.clear();
-    avoidance.radii.clear();
-    avoidance.speeds.clear();
-    avoidance.separating.clear();
+    avoidance.agents.clear();
     for (i, (mut agent, mut slot, locomotion)) in npcs.iter_mut().enumerate() {
         let avoid_now = due[slot.tier.index()].contains(slot.index);
         if !avoid_now {
@@ -160,12 +157,12 @@ pub(crate) fn steer(
             advance(&mut agent, velocity, true, grid, dt);
         }
         positions.push(agent.position);
-        avoidance.velocities.push(agent.velocity);
-        avoidance.radii.push(agent.radius);
-        avoidance.speeds.push(agent.max_speed);
-        avoidance
-            .separating
-            .push(avoid_now && slot.tier == Tier::Crowd);
+        avoidance.agents.push(DenseAgent {
+            velocity: agent.velocity,
+            radius: agent.radius,
+            max_speed: agent.max_speed,
+            separating: avoid_now && slot.tier == Tier::Crowd,
+        });
         slot.bypass_change_detection().dense = i as u32;
     }
     avoidance.hash.rebuild(&positions);
@@ -255,28 +252,29 @@ fn advance(agent: &mut Mut<NpcAgent>, velocity: Vec2, unchanged_ok: bool, grid: 
 fn separate_crowds(avoidance: &mut Avoidance) {
     let Avoidance {
         hash,
-        radii,
-        speeds,
-        separating,
+        agents,
         pushes,
         crowd_separation_radii,
         ..
     } = avoidance;
     pushes.clear();
-    pushes.resize(separating.len(), Vec2::ZERO);
+    pushes.resize(agents.len(), Vec2::ZERO);
     let reach_in_radii = *crowd_separation_radii;
-    let (hash, radii, speeds, separating) = (&*hash, &*radii, &*speeds, &*separating);
+    let (hash, agents) = (&*hash, &*agents);
     // The pushes of the due NPCs among `count` entries of the storage order from `first`.
     let run = move |first: usize, count: usize| {
         let positions = hash.positions();
         hash.spatial_order()
             .skip(first)
             .take(count)
-            .filter(|&me| separating[me as usize])
+            .filter(|&me| agents[me as usize].separating)
             .map(|me| {
-                let i = me as usize;
-                let reach = radii[i] * reach_in_radii;
-                (me, separation_in(hash, positions[i], reach, speeds[i]))
+                let (i, agent) = (me as usize, agents[me as usize]);
+                let reach = agent.radius * reach_in_radii;
+                (
+                    me,
+                    separation_in(hash, positions[i], reach, agent.max_speed),
+                )
             })
             .collect::<Vec<_>>()
     };
@@ -285,9 +283,10 @@ fn separate_crowds(avoidance: &mut Avoidance) {
         let positions = hash.positions();
         for me in hash.spatial_order() {
             let i = me as usize;
-            if separating[i] {
-                let reach = radii[i] * reach_in_radii;
-                pushes[i] = separation_in(hash, positions[i], reach, speeds[i]);
+            let agent = agents[i];
+            if agent.separating {
+                let reach = agent.radius * reach_in_radii;
+                pushes[i] = separation_in(hash, positions[i], reach, agent.max_speed);
             }
         }
         return;
@@ -316,7 +315,8 @@ fn orca_avoid(
     let hash = &avoidance.hash;
     let positions = hash.positions();
     let i = me as usize;
-    let max_speed = avoidance.speeds[i];
+    let agents = &avoidance.agents;
+    let max_speed = agents[i].max_speed;
     let params = &avoidance.orca;
     hash.nearest_within(
         positions[i],
@@ -332,16 +332,16 @@ fn orca_avoid(
             let j = j as usize;
             OrcaAgent {
                 position: positions[j],
-                velocity: avoidance.velocities[j],
-                radius: avoidance.radii[j] * ORCA_MARGIN,
+                velocity: agents[j].velocity,
+                radius: agents[j].radius * ORCA_MARGIN,
                 max_speed,
-                preferred_velocity: avoidance.velocities[j],
+                preferred_velocity: agents[j].velocity,
             }
         }));
     let me_orca = OrcaAgent {
         position: positions[i],
-        velocity: avoidance.velocities[i],
-        radius: avoidance.radii[i] * ORCA_MARGIN,
+        velocity: agents[i].velocity,
+        radius: agents[i].radius * ORCA_MARGIN,
         max_speed,
         preferred_velocity: preferred,
     };
