@@ -45,9 +45,10 @@ impl Eq for FrontierEntry {}
 ///
 /// Holds the grid distance from every cell to the goal cell (Dijkstra from the goal with the same
 /// 8-connectivity and costs as the path search) and, per cell, the unit direction of the move to
-/// the neighbour on a shortest path (the cheapest `distance(neighbour) + step cost`). Following the directions
-/// from any reachable cell strictly decreases the distance, so it always ends in the goal cell.
-/// Lookups are `&self` and the type is `Send + Sync`, so agents can sample it in parallel.
+/// the neighbour on a shortest path (the cheapest `distance(neighbour) + step cost`). Following
+/// the directions from any reachable cell strictly decreases the distance, so it always ends in
+/// the goal cell. Lookups are `&self` and the type is `Send + Sync`, so agents can sample it in
+/// parallel.
 /// The field is a snapshot: compare [`grid_revision`](Self::grid_revision) with
 /// [`NavGrid::revision`] (or call [`is_stale`](Self::is_stale)) and rebuild when it changed.
 #[derive(Clone)]

@@ -162,9 +162,10 @@ impl PathQueue {
     /// Works on the queue for about `budget` and returns what was done.
     ///
     /// Always does at least one slice of work (up to [`EXPANSIONS_PER_CLOCK_CHECK`] expansions,
-    /// fewer once they have scanned [`CELLS_PER_CLOCK_CHECK`] cells) when there is any, so even a zero budget makes progress. The overrun past `budget` is at
-    /// most one slice, plus smoothing the path of a query finishing in it (and, the first time a
-    /// search buffer is used or the grid size changes, allocating that buffer).
+    /// fewer once they have scanned [`CELLS_PER_CLOCK_CHECK`] cells) when there is any, so even
+    /// a zero budget makes progress. The overrun past `budget` is at most one slice, plus
+    /// smoothing the path of a query finishing in it (and, the first time a search buffer is
+    /// used or the grid size changes, allocating that buffer).
     pub fn process(&mut self, grid: &NavGrid, budget: Duration) -> ProcessStats {
         let call_start = Instant::now();
         let mut stats = ProcessStats::default();
@@ -426,8 +427,9 @@ mod tests {
         }
         let budget = Duration::from_micros(50);
         // One slice is at most 32 expansions or 4,096 scanned cells, plus possibly smoothing one
-        // finished path: a few µs even in the unoptimised test build (typically within 5 µs of the budget); 100 µs leaves room for
-        // a slow shared machine, and a few calls may be descheduled outright.
+        // finished path: a few µs even in the unoptimised test build (typically within 5 µs of
+        // the budget); 100 µs leaves room for a slow shared machine, and a few calls may be
+        // descheduled outright.
         let slack = Duration::from_micros(100);
         let mut within = 0;
         let calls = 60;

@@ -134,8 +134,6 @@ pub struct PathSearch {
     expanded: u32,
     /// Cells expanded by this searcher over its whole life (restarts included).
     total_expanded: u64,
-    /// Cells its jump scans stepped onto over its whole life (restarts included).
-    total_scanned: u64,
     /// Scratch for path reconstruction.
     cell_path: Vec<u32>,
     /// Grid cost in cells of the last path found.
@@ -215,12 +213,6 @@ impl PathSearch {
     /// restarts.
     pub fn total_expanded(&self) -> u64 {
         self.total_expanded
-    }
-
-    /// Cells the jump scans of this searcher stepped onto over its whole life: the work behind
-    /// its expansions (one expansion scans up to eight lines, each as long as the grid).
-    pub fn total_scanned(&self) -> u64 {
-        self.total_scanned
     }
 
     /// Expands at most `max_expansions` jump points of the search in progress (each scans the
@@ -316,7 +308,6 @@ impl PathSearch {
         }
         self.expanded += expanded_now;
         self.total_expanded += u64::from(expanded_now);
-        self.total_scanned += jumper.cells_scanned();
         match outcome {
             None => SearchStatus::Running,
             Some(found) => {

@@ -261,46 +261,44 @@ fn separate_crowds(avoidance: &mut Avoidance) {
     pushes.resize(agents.len(), Vec2::ZERO);
     let reach_in_radii = *crowd_separation_radii;
     let (hash, agents) = (&*hash, &*agents);
-    // The pushes of the due NPCs among `count` entries of the storage order from `first`.
-    let run = move |first: usize, count: usize| {
-        let positions = hash.positions();
-        hash.spatial_order()
-            .skip(first)
-            .take(count)
-            .filter(|&me| agents[me as usize].separating)
-            .map(|me| {
-                let (i, agent) = (me as usize, agents[me as usize]);
-                let reach = agent.radius * reach_in_radii;
-                (
-                    me,
-                    separation_in(hash, positions[i], reach, agent.max_speed),
-                )
-            })
-            .collect::<Vec<_>>()
+    let positions = hash.positions();
+    let separating = |me: &u32| agents[*me as usize].separating;
+    let push_of = |me: u32| {
+        let (i, agent) = (me as usize, agents[me as usize]);
+        let reach = agent.radius * reach_in_radii;
+        separation_in(hash, positions[i], reach, agent.max_speed)
     };
-    let threads = ComputeTaskPool::try_get().map_or(1, |pool| pool.thread_num());
-    if threads <= 1 || hash.len() < SEPARATION_RUN_MIN * 2 {
-        let positions = hash.positions();
-        for me in hash.spatial_order() {
-            let i = me as usize;
-            let agent = agents[i];
-            if agent.separating {
-                let reach = agent.radius * reach_in_radii;
-                pushes[i] = separation_in(hash, positions[i], reach, agent.max_speed);
-            }
+    let Some(per_run) = parallel_run_length(hash.len(), SEPARATION_RUN_MIN) else {
+        for me in hash.spatial_order().filter(separating) {
+            pushes[me as usize] = push_of(me);
         }
         return;
-    }
-    let runs = threads.min(hash.len() / SEPARATION_RUN_MIN);
-    let per_run = hash.len().div_ceil(runs);
+    };
     let results = ComputeTaskPool::get().scope(|scope| {
         for first in (0..hash.len()).step_by(per_run) {
-            scope.spawn(async move { run(first, per_run) });
+            scope.spawn(async move {
+                hash.spatial_order()
+                    .skip(first)
+                    .take(per_run)
+                    .filter(separating)
+                    .map(|me| (me, push_of(me)))
+                    .collect::<Vec<_>>()
+            });
         }
     });
     for (me, push) in results.into_iter().flatten() {
         pushes[me as usize] = push;
     }
+}
+
+/// How many items each parallel run of `len` should take, or `None` when the work should stay on
+/// the calling thread: a compute pool of one thread, or too few items for two runs of `min_run`.
+fn parallel_run_length(len: usize, min_run: usize) -> Option<usize> {
+    let threads = ComputeTaskPool::try_get().map_or(1, |pool| pool.thread_num());
+    if threads <= 1 || len < min_run * 2 {
+        return None;
+    }
+    Some(len.div_ceil(threads.min(len / min_run)))
 }
 
 /// The velocity ORCA allows the NPC at `me` in the dense snapshot, which would like to move at
@@ -368,12 +366,10 @@ fn solve_orca(
             }
         });
     };
-    let threads = ComputeTaskPool::try_get().map_or(1, |pool| pool.thread_num());
-    if threads <= 1 || jobs.len() < ORCA_RUN_MIN * 2 {
+    let Some(per_run) = parallel_run_length(jobs.len(), ORCA_RUN_MIN) else {
         solve(jobs);
         return;
-    }
-    let per_run = jobs.len().div_ceil(threads.min(jobs.len() / ORCA_RUN_MIN));
+    };
     ComputeTaskPool::get().scope(|scope| {
         for run in jobs.chunks_mut(per_run) {
             scope.spawn(async move { solve(run) });
