@@ -1,24 +1,36 @@
-// Second pass of the temporal resolve (crates/kansei_upscale/src/temporal): copies this frame's
-// depth into the depth history after `temporal_resolve.wgsl` has read the previous frame's from
-// it. A separate dispatch because one dispatch cannot both read the texture at reprojected
-// positions and overwrite it; a copy command cannot do it either, because the renderer's depth
-// is a depth format and the history is r32float. The history has one depth texture instead of a
-// ping-pong pair to stay inside the memory budget (see the module docs).
-
+// Second pass of the temporal resolve (crates/kansei_upscale/src/temporal): stores, for every
+// render texel, what the next frame's disocclusion test needs from this frame's 3x3 around it,
+// after `temporal_resolve.wgsl` has read the previous frame's. A separate dispatch because one
+// dispatch cannot both read the texture at reprojected positions and overwrite it. The history
+// has one depth texture instead of a ping-pong pair to stay inside the memory budget (see the
+// module docs).
 //
-// Each texel also records whether it moved this frame: a moving texel is stored as
-// -(depth + 1) (reverse-Z depth is in [0, 1], so the sign is free), a static one as its depth.
-// The resolve skips its disocclusion test where the pixel and the previous frame's texels around
-// it were all static: nothing can have been uncovered there, while a wire thinner than a render
-// pixel, in some frames' samples and not others, would otherwise make the closest depth jump
-// and the history be dropped every few frames.
+// One r32uint per texel: the closest (largest reverse-Z) and the farthest depth of the 3x3, each
+// as a 15-bit float (`depth_code`), and in the top bit whether any texel of the 3x3 moved this
+// frame. The resolve skips its
+// disocclusion test where the pixel and the previous frame's texels around it were all static:
+// nothing can have been uncovered there, while a wire thinner than a render pixel, in some
+// frames' samples and not others, would otherwise make the closest depth jump and the history
+// be dropped every few frames. Taking the 3x3 here, once per render texel, rather than in the
+// resolve, once per display pixel, is what keeps the resolve's test to one load.
 
 // Prepended at build time: shaders/common/temporal_params.wgsl (`TemporalParams`, the same
 // buffer the resolve binds).
 
+const MOVED_BIT: u32 = 0x80000000u;
+
+// A depth in [0, 2) as 15 bits: its f32 bits from 15 up (sign 0, the exponent's top bit 0
+// below 2), that is the whole exponent and the top 8 bits of the mantissa, truncated. The
+// disocclusion test compares relative differences against a threshold of several percent;
+// this keeps them to 0.4% at every depth, where half precision would lose the far depths of
+// reverse-Z (below 6e-5) and needs a capability (`pack2x16float`) some downlevel devices lack.
+fn depth_code(depth: f32) -> u32 {
+    return bitcast<u32>(depth) >> 15u;
+}
+
 @group(0) @binding(0) var<uniform> params: TemporalParams;
 @group(0) @binding(1) var depth_texture: texture_2d<f32>;
-@group(0) @binding(2) var depth_history: texture_storage_2d<r32float, write>;
+@group(0) @binding(2) var depth_history: texture_storage_2d<r32uint, write>;
 @group(0) @binding(3) var motion_texture: texture_2d<f32>;
 
 @compute @workgroup_size(8, 8, 1)
@@ -26,13 +38,28 @@ fn store_depth(@builtin(global_invocation_id) id: vec3<u32>) {
     if id.x >= params.render_size.x || id.y >= params.render_size.y {
         return;
     }
-    // `vec4<f32>(..)` accepts both declarations of `depth_texture`, as in `temporal_resolve.wgsl`.
-    let depth = vec4<f32>(textureLoad(depth_texture, id.xy, 0)).x;
-    let motion = textureLoad(motion_texture, id.xy, 0).xy;
-    let speed = length(motion * vec2<f32>(params.display_size));
-    var stored = depth;
-    if speed >= params.static_motion {
-        stored = -(depth + 1.0);
+    let display = vec2<f32>(params.display_size);
+    // A texel moved when its motion reaches `static_motion` display pixels (compared squared).
+    let static2 = params.static_motion * params.static_motion;
+    var closest = 0.0;
+    var farthest = 2.0;
+    var moved = 0u;
+    for (var k = 0; k < 9; k++) {
+        let i = vec2<i32>(id.xy) + vec2<i32>(k % 3 - 1, k / 3 - 1);
+        if any(i < vec2<i32>(0)) || any(i >= vec2<i32>(params.render_size)) {
+            continue;
+        }
+        // `vec4<f32>(..)` accepts both declarations of `depth_texture`, as in
+        // `temporal_resolve.wgsl`.
+        let depth = vec4<f32>(textureLoad(depth_texture, i, 0)).x;
+        closest = max(closest, depth);
+        farthest = min(farthest, depth);
+        let motion = textureLoad(motion_texture, i, 0).xy * display;
+        if dot(motion, motion) >= static2 {
+            moved = MOVED_BIT;
+        }
     }
-    textureStore(depth_history, id.xy, vec4<f32>(stored, 0.0, 0.0, 0.0));
+    // Depth is never negative; the clamp keeps a bad input from setting the flag bits.
+    let packed = depth_code(closest) | (depth_code(max(farthest, 0.0)) << 15u) | moved;
+    textureStore(depth_history, id.xy, vec4<u32>(packed, 0u, 0u, 0u));
 }

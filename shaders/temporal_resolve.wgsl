@@ -5,7 +5,7 @@
 // because samplers round their weights to a few bits.
 //
 // Prepended at build time: shaders/common/temporal_params.wgsl (`TemporalParams`) and
-// shaders/common/sampling.wgsl (keys_weight, the Catmull-Rom kernel: Keys with a = -0.5).
+// shaders/common/sampling.wgsl.
 
 
 // Gaussian standard deviation of a current-frame sample's weight, in display pixels.
@@ -20,13 +20,16 @@ const CONFIDENCE_MAX: f32 = 31.875;
 const STATIC_CONFIDENCE_GAIN: f32 = 3.0;
 // Colour stored in the history is clamped to [0, COLOR_MAX] before its perceptual encoding.
 const COLOR_MAX: f32 = 64.0;
+// The depth history's bit that marks a neighbourhood in which something moved
+// (temporal_depth_history.wgsl).
+const MOVED_BIT: u32 = 0x80000000u;
 
 @group(0) @binding(0) var<uniform> params: TemporalParams;
 @group(0) @binding(1) var color_texture: texture_2d<f32>;
 @group(0) @binding(2) var depth_texture: texture_2d<f32>;
 @group(0) @binding(3) var motion_texture: texture_2d<f32>;
 @group(0) @binding(4) var history_in: texture_2d<f32>;
-@group(0) @binding(5) var depth_history: texture_2d<f32>;
+@group(0) @binding(5) var depth_history: texture_2d<u32>;
 @group(0) @binding(6) var history_out: texture_storage_2d<rgba8unorm, write>;
 @group(0) @binding(7) var output: texture_storage_2d<rgba32float, write>;
 
@@ -41,10 +44,6 @@ fn encode_channel(c: f32) -> f32 {
 fn decode_channel(e: f32) -> f32 {
     let y = e * e;
     return y / max(1.0 - y, 1.0 / 256.0);
-}
-
-fn decode_color(e: vec4<f32>) -> vec3<f32> {
-    return vec3<f32>(decode_channel(e.x), decode_channel(e.y), decode_channel(e.z));
 }
 
 fn rgb_to_ycocg(c: vec3<f32>) -> vec3<f32> {
@@ -63,32 +62,49 @@ fn inside_render(i: vec2<i32>) -> bool {
     return all(i >= vec2<i32>(0)) && all(i < vec2<i32>(params.render_size));
 }
 
-fn load_history(i: vec2<i32>) -> vec4<f32> {
-    let last = vec2<i32>(params.display_size) - vec2<i32>(1);
-    return textureLoad(history_in, clamp(i, vec2<i32>(0), last), 0);
+// The four Catmull-Rom (Keys, a = -0.5) weights of the texels at -1, 0, 1, 2 from a position
+// `t` in [0, 1) past texel 0, as polynomials in `t` (keys_weight(1 + t), keys_weight(t), ...);
+// they sum to 1.
+fn catmull_rom_weights(t: f32) -> vec4<f32> {
+    let t2 = t * t;
+    return vec4<f32>(
+        t * (t * (1.0 - 0.5 * t) - 0.5),
+        t2 * (1.5 * t - 2.5) + 1.0,
+        t * (t * (2.0 - 1.5 * t) + 0.5),
+        t2 * (0.5 * t - 0.5)
+    );
 }
 
-// Catmull-Rom (Keys, a = -0.5) over the 4x4 history texels around `position` (display pixels,
-// texel centres at integers), rows then columns, on decoded colour. `.w` is the confidence,
-// interpolated bilinearly over the inner 2x2 so it cannot overshoot, then reduced by the blur.
+// Catmull-Rom over the 4x4 history texels around `position` (display pixels, texel centres at
+// integers), rows then columns, on the *encoded* colour, decoded once: a filter in the
+// perceptual encoding costs one decode instead of sixteen and rings less on HDR edges. `.w` is
+// the confidence, interpolated bilinearly over the inner 2x2 so it cannot overshoot, then
+// reduced by the blur.
 fn sample_history(position: vec2<f32>) -> vec4<f32> {
     let base = floor(position);
     let t = position - base;
     let b = vec2<i32>(base);
-    let wx = array<f32, 4>(keys_weight(1.0 + t.x), keys_weight(t.x), keys_weight(1.0 - t.x), keys_weight(2.0 - t.x));
-    let wy = array<f32, 4>(keys_weight(1.0 + t.y), keys_weight(t.y), keys_weight(1.0 - t.y), keys_weight(2.0 - t.y));
-    var color = vec3<f32>(0.0);
+    let last = vec2<i32>(params.display_size) - vec2<i32>(1);
+    // The clamped columns and rows, once for all sixteen taps.
+    let xs = clamp(vec4<i32>(b.x) + vec4<i32>(-1, 0, 1, 2), vec4<i32>(0), vec4<i32>(last.x));
+    let ys = clamp(vec4<i32>(b.y) + vec4<i32>(-1, 0, 1, 2), vec4<i32>(0), vec4<i32>(last.y));
+    let wx = catmull_rom_weights(t.x);
+    let wy = catmull_rom_weights(t.y);
+    var encoded = vec3<f32>(0.0);
     for (var j = 0; j < 4; j++) {
         var row = vec3<f32>(0.0);
         for (var i = 0; i < 4; i++) {
-            row += wx[i] * decode_color(load_history(b + vec2<i32>(i - 1, j - 1)));
+            row += wx[i] * textureLoad(history_in, vec2<i32>(xs[i], ys[j]), 0).xyz;
         }
-        color += wy[j] * row;
+        encoded += wy[j] * row;
     }
-    let c00 = load_history(b).w;
-    let c10 = load_history(b + vec2<i32>(1, 0)).w;
-    let c01 = load_history(b + vec2<i32>(0, 1)).w;
-    let c11 = load_history(b + vec2<i32>(1, 1)).w;
+    // The cubic overshoots at edges; the encoding's domain is [0, 1].
+    let e = clamp(encoded, vec3<f32>(0.0), vec3<f32>(1.0));
+    let color = vec3<f32>(decode_channel(e.x), decode_channel(e.y), decode_channel(e.z));
+    let c00 = textureLoad(history_in, vec2<i32>(xs[1], ys[1]), 0).w;
+    let c10 = textureLoad(history_in, vec2<i32>(xs[2], ys[1]), 0).w;
+    let c01 = textureLoad(history_in, vec2<i32>(xs[1], ys[2]), 0).w;
+    let c11 = textureLoad(history_in, vec2<i32>(xs[2], ys[2]), 0).w;
     let top = c00 + t.x * (c10 - c00);
     let bottom = c01 + t.x * (c11 - c01);
     // Each resampling between texel centres blurs the history a little more, so a history that
@@ -99,32 +115,13 @@ fn sample_history(position: vec2<f32>) -> vec4<f32> {
     return vec4<f32>(color, confidence);
 }
 
-// The closest (largest reverse-Z) depth of the previous frame in the 3x3 render texels around
-// `texel`, which is clamped into the render rectangle.
-// The closest and the farthest previous depth in the 3x3 render texels around `texel`, and 1.0
-// if every one of them was static in the previous frame (0.0 otherwise); see
-// temporal_depth_history.wgsl for the encoding.
-fn previous_depth(texel: vec2<i32>) -> vec3<f32> {
-    let last = vec2<i32>(params.render_size) - vec2<i32>(1);
-    let centre = clamp(texel, vec2<i32>(0), last);
-    var closest = 0.0;
-    var farthest = 2.0;
-    var all_static = 1.0;
-    for (var y = -1; y <= 1; y++) {
-        for (var x = -1; x <= 1; x++) {
-            let i = centre + vec2<i32>(x, y);
-            if inside_render(i) {
-                var stored = textureLoad(depth_history, i, 0).x;
-                if stored < 0.0 {
-                    all_static = 0.0;
-                    stored = -stored - 1.0;
-                }
-                closest = max(closest, stored);
-                farthest = min(farthest, stored);
-            }
-        }
-    }
-    return vec3<f32>(closest, farthest, all_static);
+// Gaussian weights exp(-d^2 / (2 sigma^2)) of the three sample columns (or rows) of the 3x3
+// around the nearest sample, from their display-pixel offsets to the pixel centre, relative to
+// the middle one, the nearest (which weighs 1, so no sum can underflow); `inv_two_sigma2` is
+// 1 / (2 sigma^2).
+fn axis_weights(offsets: vec3<f32>, inv_two_sigma2: f32) -> vec3<f32> {
+    let d2 = offsets * offsets;
+    return exp(-(d2 - vec3<f32>(d2.y)) * inv_two_sigma2);
 }
 
 @compute @workgroup_size(8, 8, 1)
@@ -135,16 +132,23 @@ fn resolve(@builtin(global_invocation_id) id: vec3<u32>) {
     let render = vec2<f32>(params.render_size);
     let display = vec2<f32>(params.display_size);
     let scale = display / render;
+    let last = vec2<i32>(params.render_size) - vec2<i32>(1);
     let centre = vec2<f32>(id.xy) + 0.5;
-    // The render texel whose sample lies nearest the pixel centre, clamped into the frame.
-    let nearest = (centre / scale) - params.jitter;
-    let base = clamp(vec2<i32>(floor(nearest)), vec2<i32>(0), vec2<i32>(params.render_size) - vec2<i32>(1));
+    // The render texel whose sample lies nearest the pixel centre (texel i's sample lies at
+    // i + 0.5 + jitter), clamped into the frame.
+    let base = clamp(vec2<i32>(floor(centre / scale - params.jitter)), vec2<i32>(0), last);
 
-    // 1. The 3x3 render neighbourhood: sample distances, colour moments, closest depth.
-    var colors: array<vec4<f32>, 9>;
-    var distances: array<f32, 9>;
-    var valid: array<bool, 9>;
-    var nearest_distance = 1e30;
+    // This frame's samples are weighted by a Gaussian of their distance to the pixel centre in
+    // display pixels. The weight is separable, exp(-(dx^2 + dy^2) / 2 sigma^2) = wx * wy, so
+    // three exps per axis serve the nine samples of the 3x3.
+    let offset_x = (vec3<f32>(f32(base.x)) + vec3<f32>(-0.5, 0.5, 1.5) + params.jitter.x) * scale.x - centre.x;
+    let offset_y = (vec3<f32>(f32(base.y)) + vec3<f32>(-0.5, 0.5, 1.5) + params.jitter.y) * scale.y - centre.y;
+    let inv_two_sigma2 = 1.0 / (2.0 * SAMPLE_SIGMA * SAMPLE_SIGMA);
+    let wx = axis_weights(offset_x, inv_two_sigma2);
+    let wy = axis_weights(offset_y, inv_two_sigma2);
+
+    // 1. The 3x3 render neighbourhood of the nearest sample: colour moments and min/max box
+    // in YCoCg, closest and farthest depth, and the weighted sum of the samples.
     var moment1 = vec3<f32>(0.0);
     var moment2 = vec3<f32>(0.0);
     var lowest = vec3<f32>(1e30);
@@ -153,17 +157,18 @@ fn resolve(@builtin(global_invocation_id) id: vec3<u32>) {
     var closest_depth = -1.0;
     var farthest_depth = 2.0;
     var closest_texel = base;
+    var weighted = vec4<f32>(0.0);
+    var weight_sum = 0.0;
     for (var k = 0; k < 9; k++) {
         let i = base + vec2<i32>(k % 3 - 1, k / 3 - 1);
-        valid[k] = inside_render(i);
-        if !valid[k] {
+        if !inside_render(i) {
             continue;
         }
-        colors[k] = textureLoad(color_texture, i, 0);
-        let offset = (vec2<f32>(i) + 0.5 + params.jitter) * scale - centre;
-        distances[k] = dot(offset, offset);
-        nearest_distance = min(nearest_distance, distances[k]);
-        let ycocg = rgb_to_ycocg(colors[k].xyz);
+        let color = textureLoad(color_texture, i, 0);
+        let w = wx[k % 3] * wy[k / 3];
+        weighted += w * color;
+        weight_sum += w;
+        let ycocg = rgb_to_ycocg(color.xyz);
         moment1 += ycocg;
         moment2 += ycocg * ycocg;
         lowest = min(lowest, ycocg);
@@ -179,58 +184,44 @@ fn resolve(@builtin(global_invocation_id) id: vec3<u32>) {
             closest_texel = i;
         }
     }
-    // Weights relative to the nearest sample's, so their sum is at least 1 whatever the scale;
-    // the absolute weight of the frame is that sum times the nearest sample's weight.
-    // Without history a pixel has only this frame, whose samples are a render pixel apart: the
-    // kernel widened by the scale interpolates between them instead of picking the nearest.
-    let inv_two_sigma2 = 1.0 / (2.0 * SAMPLE_SIGMA * SAMPLE_SIGMA);
-    let widest = max(scale.x, scale.y);
-    let inv_two_sigma2_wide = inv_two_sigma2 / (widest * widest);
-    var weighted = vec4<f32>(0.0);
-    var weight_sum = 0.0;
-    var weighted_wide = vec4<f32>(0.0);
-    var weight_sum_wide = 0.0;
-    for (var k = 0; k < 9; k++) {
-        if !valid[k] {
-            continue;
-        }
-        let w = exp(-(distances[k] - nearest_distance) * inv_two_sigma2);
-        weighted += w * colors[k];
-        weight_sum += w;
-        let w_wide = exp(-(distances[k] - nearest_distance) * inv_two_sigma2_wide);
-        weighted_wide += w_wide * colors[k];
-        weight_sum_wide += w_wide;
-    }
+    // 2. This frame's estimate, and its weight: the relative sum times the nearest sample's own
+    // weight.
     let current = weighted / weight_sum;
-    let spread = weighted_wide / weight_sum_wide;
-    let sample_weight = min(exp(-nearest_distance * inv_two_sigma2) * weight_sum, 1.0);
+    let nearest2 = offset_x.y * offset_x.y + offset_y.y * offset_y.y;
+    let sample_weight = min(exp(-nearest2 * inv_two_sigma2) * weight_sum, 1.0);
 
-    // 2. Reprojection with the motion of the closest texel (dilated motion vectors).
+    // 3. Reprojection with the motion of the closest texel (dilated motion vectors).
     let motion = textureLoad(motion_texture, closest_texel, 0).xy;
     let previous_uv = centre / display - motion;
     var history = vec4<f32>(current.xyz, 0.0);
     let on_screen = all(previous_uv >= vec2<f32>(0.0)) && all(previous_uv <= vec2<f32>(1.0));
+    let speed = length(motion * display);
     if params.reset == 0u && on_screen {
-        // 3. Disocclusion: the closest depth around the previous position must agree with the
+        // 4. Disocclusion: the closest depth of the previous frame's 3x3 around the previous
+        // position (stored per texel by temporal_depth_history.wgsl) must agree with the
         // closest depth here, relative to the larger of the two.
         // Where the pixel and the previous texels around it were all static, the closest depths
         // may differ only because a sub-pixel wire was in one frame's samples and not the
         // other's: there the history goes only if the farthest depths differ too (something
         // that covered the whole neighbourhood is gone without motion vectors, a despawn).
-        let previous = previous_depth(vec2<i32>(floor(previous_uv * render)));
-        let before = previous.x;
-        let difference = abs(closest_depth - before) / max(max(closest_depth, before), 1e-6);
-        let far_difference = abs(farthest_depth - previous.y)
-            / max(max(farthest_depth, previous.y), 1e-6);
-        let speed = length(motion * display);
-        let unmoved = speed < params.static_motion && previous.z > 0.5;
+        let previous_texel = clamp(vec2<i32>(floor(previous_uv * render)), vec2<i32>(0), last);
+        let stored = textureLoad(depth_history, previous_texel, 0).x;
+        // The two 15-bit depths of temporal_depth_history.wgsl, back to f32 (truncated).
+        let before = vec2<f32>(
+            bitcast<f32>((stored & 0x7fffu) << 15u),
+            bitcast<f32>(stored & 0x3fff8000u)
+        );
+        let difference = abs(closest_depth - before.x) / max(max(closest_depth, before.x), 1e-6);
+        let far_difference = abs(farthest_depth - before.y)
+            / max(max(farthest_depth, before.y), 1e-6);
+        let unmoved = speed < params.static_motion && (stored & MOVED_BIT) == 0u;
         if difference <= params.depth_threshold
             || (unmoved && far_difference <= params.depth_threshold) {
             history = sample_history(previous_uv * display - 0.5);
         }
     }
 
-    // 4. Rectification: clamp the history into the neighbourhood's variance box in YCoCg,
+    // 5. Rectification: clamp the history into the neighbourhood's variance box in YCoCg,
     // intersected with its min/max box. Static pixels are clamped too: a moving shadow or
     // light on a static surface changes its colour without any motion vector.
     let mean = moment1 / count;
@@ -240,14 +231,13 @@ fn resolve(@builtin(global_invocation_id) id: vec3<u32>) {
     let rectified = ycocg_to_rgb(clamp(rgb_to_ycocg(history.xyz), low, high));
     var stillness = 0.0;
     if params.static_motion > 0.0 {
-        let speed = length(motion * display);
         stillness = clamp(1.0 - speed / params.static_motion, 0.0, 1.0);
     }
 
-    // 5. Accumulation; static pixels drop the alpha_min floor and average longer.
+    // 6. Accumulation; static pixels drop the alpha_min floor and average longer.
     let confidence = history.w;
     var alpha = 1.0;
-    var incoming = spread;
+    var incoming = current;
     if confidence > 0.0 {
         // A converged static pixel averages over up to 4x the stored confidence (128 frames'
         // worth), so samples that hit a sub-pixel wire in a few phases only move it a little.
@@ -257,7 +247,26 @@ fn resolve(@builtin(global_invocation_id) id: vec3<u32>) {
             sample_weight / (trusted + sample_weight),
             params.alpha_min * sample_weight * (1.0 - stillness)
         );
-        incoming = current;
+    } else {
+        // Without history a pixel has only this frame, whose samples are a render pixel apart:
+        // the kernel widened by the scale interpolates between them instead of picking the
+        // nearest. Computed only here, so a converged frame does not pay for it.
+        let widest = max(scale.x, scale.y);
+        let inv_two_sigma2_wide = inv_two_sigma2 / (widest * widest);
+        let wide_x = axis_weights(offset_x, inv_two_sigma2_wide);
+        let wide_y = axis_weights(offset_y, inv_two_sigma2_wide);
+        var spread = vec4<f32>(0.0);
+        var spread_sum = 0.0;
+        for (var k = 0; k < 9; k++) {
+            let i = base + vec2<i32>(k % 3 - 1, k / 3 - 1);
+            if !inside_render(i) {
+                continue;
+            }
+            let w = wide_x[k % 3] * wide_y[k / 3];
+            spread += w * textureLoad(color_texture, i, 0);
+            spread_sum += w;
+        }
+        incoming = spread / spread_sum;
     }
     let resolved = max(rectified + alpha * (incoming.xyz - rectified), vec3<f32>(0.0));
     let new_confidence = min(confidence + sample_weight, CONFIDENCE_MAX);

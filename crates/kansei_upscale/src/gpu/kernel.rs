@@ -26,6 +26,8 @@ pub enum BindingKind {
     /// `texture_2d<f32>` read with `textureLoad` (no sampler), so any float format works,
     /// including the unfilterable `rgba32float`.
     Texture2d,
+    /// `texture_2d<u32>` read with `textureLoad`: an unsigned-integer format (`r32uint`).
+    UintTexture2d,
     /// `texture_depth_2d` read with `textureLoad`: a depth-format texture's depth aspect
     /// (Bevy's `Depth32Float` prepass depth), which cannot be bound as `texture_2d<f32>`.
     DepthTexture2d,
@@ -53,6 +55,11 @@ impl BindingKind {
             },
             Self::Texture2d => wgpu::BindingType::Texture {
                 sample_type: wgpu::TextureSampleType::Float { filterable: false },
+                view_dimension: wgpu::TextureViewDimension::D2,
+                multisampled: false,
+            },
+            Self::UintTexture2d => wgpu::BindingType::Texture {
+                sample_type: wgpu::TextureSampleType::Uint,
                 view_dimension: wgpu::TextureViewDimension::D2,
                 multisampled: false,
             },

@@ -9,8 +9,8 @@
 //! 1. `temporal_resolve.wgsl` over the display: this frame's colour, depth and motion vectors
 //!    at render resolution, the colour history and the previous depth; writes the new colour
 //!    history and the output (the view's main texture, or the intermediate texture RCAS reads).
-//! 2. `temporal_depth_history.wgsl` over the render rectangle: copies this frame's depth into
-//!    the depth history.
+//! 2. `temporal_depth_history.wgsl` over the render rectangle: stores, per texel, the
+//!    closest and farthest depth of this frame's 3x3 around it and whether any of it moved.
 //! 3. `rcas.wgsl` over the display, only when the view sharpens: reads the resolve's output
 //!    from the intermediate texture and writes the view's main texture.
 //!
@@ -18,20 +18,20 @@
 //!
 //! Formats as the Bevy plugin binds them: the renderer's colour `rgba16float` (8 B), depth
 //! `depth32float` (4 B), motion vectors `rg16float` (4 B); history colour `rgba8unorm` (4 B),
-//! history depth `r32float` (4 B); output and intermediate `rgba16float` (8 B). As in
+//! depth history `r32uint` (4 B); output and intermediate `rgba16float` (8 B). As in
 //! [`crate::eval::Roofline`], the overlapping taps of a 3x3 or 4x4 neighbourhood are assumed to
 //! hit in cache, so each texel a pass touches is read from memory once per pass; every written
 //! texel is written once.
 //!
 //! | Pass | Reads | Writes | B / display px | B / render px |
 //! |------|-------|--------|---------------:|--------------:|
-//! | resolve | colour 3x3 (8), depth 3x3 (4), motion at the closest texel (4), previous depth 3x3 around the reprojected texel (4), all per render texel; colour history 4x4 Catmull-Rom and 2x2 confidence (4) per display texel | colour history (4), output (8) | 4 + 4 + 8 = 16 | 8 + 4 + 4 + 4 = 20 |
-//! | depth history | depth (4), motion (4) | depth history (4) | 0 | 12 |
+//! | resolve | colour 3x3 (8), depth 3x3 (4), motion at the closest texel (4), the depth history at the reprojected texel (4), all per render texel; colour history 4x4 Catmull-Rom and 2x2 confidence (4) per display texel | colour history (4), output (8) | 4 + 4 + 8 = 16 | 8 + 4 + 4 + 4 = 20 |
+//! | depth history | depth 3x3 (4), motion 3x3 (4) | depth history (4) | 0 | 12 |
 //! | RCAS | intermediate 5-tap cross (8) | output (8) | 16 | 0 |
 //!
 //! Motion vectors are read at one texel per display pixel, never more than each render texel
-//! once; the previous-depth window follows the motion, so for a still or smoothly moving image it
-//! covers the render rectangle once. These are the steady-state figures: a frame with `reset`
+//! once; the depth history is read where the motion points, so for a still or smoothly moving
+//! image it covers the render rectangle once. These are the steady-state figures: a frame with `reset`
 //! or without history on screen reads less.
 //!
 //! # Arithmetic
@@ -49,39 +49,52 @@
 //! `FLOPs = 2 * instructions + 8 * transcendentals`, rounded up to the next 100 (resolve) or
 //! 10 (the small passes).
 //!
+//! Loads count as one instruction each; the compiler shares what the unrolled taps have in
+//! common (a column's address and bounds test serve its three rows) and loads a texel once when
+//! two expressions read it. The branch that interpolates a pixel without history (`spread`) is
+//! not counted: a wave skips it unless one of its pixels has just lost its history (a cut, a
+//! disocclusion).
+//!
 //! | Resolve section | Instr. | Transc. | What dominates |
 //! |-----------------|-------:|--------:|----------------|
-//! | setup | 17 | 0 | pixel centre, nearest render texel, clamp |
-//! | 3x3 gather | 369 | 0 | per tap: bounds, sample offset and distance, `YCoCg`, moments, min/max box, closest and farthest depth (41) |
-//! | sample weights | 130 | 21 | per tap: two `exp2` and two weighted RGBA sums; two normalisations, the frame weight |
-//! | reprojection | 11 | 0 | previous UV, on-screen test |
-//! | disocclusion | 128 | 3 | 3x3 previous depth with its moving flag (sign), closest and farthest, two relative differences, speed (one `sqrt`) |
-//! | Catmull-Rom history | 427 | 48 | 8 Keys weights (6 each); per tap of 16: address clamp, 3-channel decode `e² / max(1 - e², 1/256)` (4 and one reciprocal per channel), 3 FMAs; confidence lerp and blur |
-//! | rectification | 50 | 6 | mean, deviation (3 `sqrt`), box, `YCoCg` clamp; stillness (speed, one `sqrt` and a reciprocal) |
-//! | accumulation | 27 | 1 | `alpha` (static confidence gain, floor scaled by stillness), blend, confidence |
-//! | encode and store | 24 | 6 | per channel a reciprocal and a `sqrt` |
-//! | **total** | **1183** | **85** | `2 * 1183 + 8 * 85 = 3046`, counted as **3100** |
+//! | setup | 17 | 0 | bounds, pixel centre, nearest render texel, clamp |
+//! | sample weights | 28 | 6 | per axis the three sample columns' offsets to the pixel centre, their squares and three `exp2`, relative to the middle one |
+//! | 3x3 neighbourhood | 331 | 0 | per tap (34): colour and depth loads, the weight `wx * wy` and the weighted RGBA sum (6), `YCoCg` (8), moments, min/max box, closest and farthest depth; the taps' addresses and bounds tests, shared by rows and columns (25) |
+//! | current estimate | 9 | 2 | its normalisation (a reciprocal) and the frame's weight (one `exp2`) |
+//! | reprojection | 14 | 1 | motion load, previous UV, on-screen test, speed (one `sqrt`) |
+//! | disocclusion | 31 | 2 | previous texel, one load of the depth history, two depths unpacked (two masks, a shift), two relative differences (a reciprocal each), moved flag |
+//! | Catmull-Rom history | 162 | 3 | rows and columns clamped once (22), the weights as polynomials (22), 16 taps of a load and 3 FMAs on encoded colour, row sums, clamp, one decode (3 reciprocals), confidence from 4 of the taps' texels |
+//! | rectification | 43 | 4 | mean, deviation (3 `sqrt`, the count's reciprocal), box, `YCoCg` clamp |
+//! | stillness | 3 | 0 | speed over `static_motion` (a uniform reciprocal), clamp |
+//! | accumulation | 21 | 1 | `alpha` (static confidence gain, floor scaled by stillness), blend, confidence |
+//! | encode and store | 26 | 6 | per channel a reciprocal and a `sqrt` |
+//! | **total** | **685** | **25** | `2 * 685 + 8 * 25 = 1570`, counted as **1600** |
 //!
 //! RCAS: 142 instructions and 4 reciprocals (5 clamped loads, min/max/sum over the ring,
 //! the per-channel amount limit, the clamped output): 316 FLOPs, counted as 320. The depth
-//! history pass: a bounds test, the motion's length (4 instructions and a `sqrt`), the moving
-//! flag (2), 9 instructions and 1 transcendental, counted as 30 FLOPs per render pixel.
+//! history pass: a bounds test (3); per tap of the 3x3 (10) a depth and a motion load, the
+//! closest and farthest depth, the squared speed against `static_motion` squared and the moved
+//! flag; the taps' addresses and bounds tests (25); the packing and store (6): 124
+//! instructions, counted as 250 FLOPs per render pixel.
 //!
 //! # The projection (PS5-class, 3840x2160 display from 1920x1080)
 //!
 //! | Pass | FLOPs | Compute | Bytes | Memory | Time |
 //! |------|------:|--------:|------:|-------:|-----:|
-//! | resolve | 25.71 G | 6.253 ms | 174.2 MB | 0.389 ms | 6.253 ms |
-//! | depth history | 62.2 M | 0.015 ms | 24.9 MB | 0.056 ms | 0.056 ms |
+//! | resolve | 13.27 G | 3.227 ms | 174.2 MB | 0.389 ms | 3.227 ms |
+//! | depth history | 518 M | 0.126 ms | 24.9 MB | 0.056 ms | 0.126 ms |
 //! | RCAS | 2.65 G | 0.645 ms | 132.7 MB | 0.296 ms | 0.645 ms |
-//! | **total** | | | 331.8 MB | | **6.95 ms** (6.31 ms unsharpened) |
+//! | **total** | | | 331.8 MB | | **4.00 ms** (3.35 ms unsharpened) |
 //!
-//! **Over the 2.0 ms budget**, by about 3.5x, and compute-bound: memory alone would be 0.74 ms.
-//! The Catmull-Rom history (16 taps, each decoded with three reciprocals) is 43% of the
-//! resolve's FLOPs and the 3x3 gather with its weights another 40%. Even the most lenient
-//! count (1 FLOP per non-FMA instruction, 1 per transcendental) leaves the resolve alone above
-//! 2.5 ms. This is a lower bound for a good implementation, not a measurement: it ignores
-//! launch overhead, occupancy and texture-unit limits.
+//! **Over the 2.0 ms budget**, by 2x, and compute-bound: memory alone would be 0.74 ms. The
+//! 3x3 neighbourhood is now the largest part of the resolve (42% of its FLOPs), then the
+//! Catmull-Rom history (22%). The first version of this resolve projected 6.95 ms: sixteen
+//! decodes per history sample, nine exponentials for the sample weights, the previous depth's
+//! 3x3 gathered per display pixel. What is left to reach the budget: the neighbourhood computed once
+//! per render texel in workgroup memory rather than once per display pixel (four times fewer at
+//! 2x), and a cheaper RCAS (one limit on luma instead of four channels). This is a lower bound
+//! for a good implementation, not a measurement: it ignores launch overhead, occupancy and
+//! texture-unit limits.
 
 use crate::eval::{Bound, Projection, Roofline};
 
@@ -121,18 +134,18 @@ pub const RESOLVE_COST: PassCost = PassCost {
     bytes_per_display_pixel: 16.0,
     // Colour (8), depth (4), motion vectors (4), previous depth (4).
     bytes_per_render_pixel: 20.0,
-    flops_per_display_pixel: 3100.0,
+    flops_per_display_pixel: 1600.0,
     flops_per_render_pixel: 0.0,
 };
 
-/// The depth-history copy, `temporal_depth_history.wgsl`.
+/// The depth-history pass, `temporal_depth_history.wgsl`.
 pub const DEPTH_HISTORY_COST: PassCost = PassCost {
     name: "depth history",
     bytes_per_display_pixel: 0.0,
     // Depth (4) and motion (4) read, depth history written (4).
     bytes_per_render_pixel: 12.0,
     flops_per_display_pixel: 0.0,
-    flops_per_render_pixel: 30.0,
+    flops_per_render_pixel: 250.0,
 };
 
 /// The sharpening pass, `rcas.wgsl`, reading the resolve's output from the intermediate
@@ -243,16 +256,18 @@ mod tests {
     const RENDER_PERFORMANCE: [u32; 2] = [1920, 1080];
 
     /// Instructions and transcendentals of the resolve's sections, as in the module docs.
-    const RESOLVE_SECTIONS: [(u32, u32); 9] = [
+    const RESOLVE_SECTIONS: [(u32, u32); 11] = [
         (17, 0),
-        (369, 0),
-        (130, 21),
-        (11, 0),
-        (128, 3),
-        (427, 48),
-        (50, 6),
-        (27, 1),
-        (24, 6),
+        (28, 6),
+        (331, 0),
+        (9, 2),
+        (14, 1),
+        (31, 2),
+        (162, 3),
+        (43, 4),
+        (3, 0),
+        (21, 1),
+        (26, 6),
     ];
 
     fn flops(instructions: u32, transcendentals: u32) -> f64 {
@@ -264,9 +279,9 @@ mod tests {
         let (instructions, transcendentals) = RESOLVE_SECTIONS
             .iter()
             .fold((0, 0), |(i, t), (si, st)| (i + si, t + st));
-        assert_eq!((instructions, transcendentals), (1183, 85));
+        assert_eq!((instructions, transcendentals), (685, 25));
         let resolve = flops(instructions, transcendentals);
-        assert_eq!(resolve, 3046.0);
+        assert_eq!(resolve, 1570.0);
         assert_eq!(
             RESOLVE_COST.flops_per_display_pixel,
             (resolve / 100.0).ceil() * 100.0
@@ -275,7 +290,10 @@ mod tests {
             RCAS_COST.flops_per_display_pixel,
             (flops(142, 4) / 10.0).ceil() * 10.0
         );
-        assert!(DEPTH_HISTORY_COST.flops_per_render_pixel >= flops(9, 1));
+        assert_eq!(
+            DEPTH_HISTORY_COST.flops_per_render_pixel,
+            (flops(124, 0) / 10.0).ceil() * 10.0
+        );
     }
 
     #[test]
@@ -304,13 +322,13 @@ mod tests {
         let display = 8_294_400.0;
         let render = 2_073_600.0;
         assert_eq!(resolve.bytes, 16.0 * display + 20.0 * render);
-        assert_eq!(resolve.flops, 3100.0 * display);
-        assert!((resolve.projection.time_s() - 3100.0 * display / 4.112e12).abs() < 1e-15);
+        assert_eq!(resolve.flops, 1600.0 * display);
+        assert!((resolve.projection.time_s() - 1600.0 * display / 4.112e12).abs() < 1e-15);
         assert_eq!(resolve.projection.bound(), Bound::Compute);
-        assert!((depth.projection.time_s() - 12.0 * render / 448e9).abs() < 1e-15);
-        assert_eq!(depth.projection.bound(), Bound::Memory);
+        assert!((depth.projection.time_s() - 250.0 * render / 4.112e12).abs() < 1e-15);
+        assert_eq!(depth.projection.bound(), Bound::Compute);
         assert!((rcas.projection.time_s() - 320.0 * display / 4.112e12).abs() < 1e-15);
-        assert!((projection.time_ms() - 6.954095).abs() < 1e-6);
+        assert!((projection.time_ms() - 3.998_942).abs() < 1e-6);
         assert_eq!(projection.bound(), Bound::Compute);
         // Memory traffic alone would fit the budget three times over.
         let memory_ms: f64 = projection
@@ -364,7 +382,7 @@ mod tests {
         assert_eq!(names(&sharpened), ["resolve", "depth history", "RCAS"]);
         assert!(sharpened.time_s() > plain.time_s());
         assert_eq!(plain.passes[..], sharpened.passes[..2]);
-        assert!((plain.time_ms() - 6.308617).abs() < 1e-6);
+        assert!((plain.time_ms() - 3.353_463).abs() < 1e-6);
     }
 
     #[test]

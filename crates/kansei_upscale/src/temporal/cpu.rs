@@ -2,15 +2,14 @@
 //! `shaders/temporal_depth_history.wgsl`, written plainly, in the same order of operations.
 
 use super::encoding::{
-    decode_channel, decode_confidence, encode_channel, encode_confidence, rgb_to_ycocg,
-    ycocg_to_rgb,
+    catmull_rom_weights, decode_channel, decode_confidence, encode_channel, encode_confidence,
+    pack_depth_pair, rgb_to_ycocg, unpack_depth_pair, ycocg_to_rgb,
 };
 use super::params::{
     CONFIDENCE_MAX, RESAMPLE_DECAY, SAMPLE_SIGMA, STATIC_CONFIDENCE_GAIN, TemporalParams,
 };
 use super::{TemporalError, check_covers};
 use crate::image::{ImageF32, Rgba};
-use crate::resample::keys_weight;
 
 /// One rendered frame on the CPU. Each image covers at least the render size; only its
 /// top-left render rectangle is read.
@@ -26,7 +25,9 @@ pub struct TemporalFrame<'a> {
 }
 
 /// The history on the CPU, as the GPU holds it: colour and confidence encoded as the
-/// `rgba8unorm` texture stores them (every value `k / 255`), and the last frame's depth.
+/// `rgba8unorm` texture stores them (every value `k / 255`), and the last frame's depth
+/// neighbourhoods as the `r32uint` depth history packs them, unpacked (see
+/// [`TemporalHistoryCpu::depth`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TemporalHistoryCpu {
     color: ImageF32,
@@ -44,7 +45,8 @@ impl TemporalHistoryCpu {
     }
 
     /// A history from its two images: `color` encoded (see [`TemporalHistoryCpu::color`]),
-    /// `depth` in channel 0. Both must have the same size, the display size.
+    /// `depth` as [`TemporalHistoryCpu::depth`] describes. Both must have the same size, the
+    /// display size.
     pub fn from_parts(color: ImageF32, depth: ImageF32) -> Result<Self, TemporalError> {
         check_covers("depth history", &depth, [color.width(), color.height()])?;
         Ok(Self { color, depth })
@@ -56,7 +58,11 @@ impl TemporalHistoryCpu {
         &self.color
     }
 
-    /// The previous frame's depth in channel 0, in the top-left render rectangle.
+    /// The previous frame's depth neighbourhoods, in the top-left render rectangle: per render
+    /// texel the closest (channel 0) and the farthest (channel 1) reverse-Z depth of its 3x3,
+    /// both truncated to 15-bit floats as the GPU packs them
+    /// ([`pack_depth_pair`](super::pack_depth_pair)), and 1.0 in channel 2 if any texel of the
+    /// 3x3 moved that frame (0.0 otherwise).
     pub fn depth(&self) -> &ImageF32 {
         &self.depth
     }
@@ -99,16 +105,14 @@ pub fn resolve_cpu(
             encoded.push(stored);
         }
     }
-    // The depth pass: this frame's depth over the render rectangle, each texel flagged moving
-    // or static, the rest kept.
+    // The depth pass: this frame's 3x3 depth neighbourhoods over the render rectangle, the rest
+    // kept.
     let [rw, rh] = params.render_size;
     let depth = ImageF32::from_fn(width, height, |x, y| {
         if x < rw && y < rh {
-            let depth = load(frame.depth, x as i64, y as i64)[0];
-            let motion = load(frame.motion, x as i64, y as i64);
-            [encode_depth(depth, motion, params), 0.0, 0.0, 0.0]
+            depth_neighbourhood(frame, params, [i64::from(x), i64::from(y)])
         } else {
-            load(&history.depth, x as i64, y as i64)
+            load(&history.depth, i64::from(x), i64::from(y))
         }
     })?;
     Ok((
@@ -120,17 +124,37 @@ pub fn resolve_cpu(
     ))
 }
 
-/// A depth history texel (`temporal_depth_history.wgsl`): the depth of a texel that was static
-/// this frame (its motion under [`TemporalParams::static_motion`] display pixels), or
-/// `-(depth + 1)` for one that moved; reverse-Z depth is in `[0, 1]`, so the sign is free.
-fn encode_depth(depth: f32, motion: Rgba, params: &TemporalParams) -> f32 {
-    let [dw, dh] = params.display_size;
-    let speed = (motion[0] * dw as f32).hypot(motion[1] * dh as f32);
-    if speed >= params.static_motion {
-        -(depth + 1.0)
-    } else {
-        depth
+/// One depth history texel (`temporal_depth_history.wgsl`) in the CPU representation of
+/// [`TemporalHistoryCpu::depth`]: the closest and farthest depth of the 3x3 around `texel`
+/// (texels outside the render rectangle skipped), truncated as the GPU packs them, and whether any of
+/// them moved this frame (its motion at least [`TemporalParams::static_motion`] display pixels).
+fn depth_neighbourhood(
+    frame: &TemporalFrame<'_>,
+    params: &TemporalParams,
+    texel: [i64; 2],
+) -> Rgba {
+    let [rw, rh] = params.render_size.map(i64::from);
+    let [dw, dh] = params.display_size.map(|v| v as f32);
+    let static2 = params.static_motion * params.static_motion;
+    let mut closest = 0.0_f32;
+    let mut farthest = 2.0_f32;
+    let mut moved = false;
+    for k in 0..9 {
+        let i = [texel[0] + k % 3 - 1, texel[1] + k / 3 - 1];
+        if i[0] < 0 || i[1] < 0 || i[0] >= rw || i[1] >= rh {
+            continue;
+        }
+        let depth = load(frame.depth, i[0], i[1])[0];
+        closest = closest.max(depth);
+        farthest = farthest.min(depth);
+        let motion = load(frame.motion, i[0], i[1]);
+        let (mx, my) = (motion[0] * dw, motion[1] * dh);
+        if mx * mx + my * my >= static2 {
+            moved = true;
+        }
     }
+    let (closest, farthest, moved) = unpack_depth_pair(pack_depth_pair(closest, farthest, moved));
+    [closest, farthest, if moved { 1.0 } else { 0.0 }, 0.0]
 }
 
 /// The texel at `(x, y)`, which the caller has clamped into the image.
@@ -162,47 +186,34 @@ impl Resolver<'_> {
         (0..r[0]).contains(&i[0]) && (0..r[1]).contains(&i[1])
     }
 
-    fn load_history(&self, i: [i64; 2]) -> Rgba {
-        let [dw, dh] = self.params.display_size.map(i64::from);
-        load(
-            &self.history.color,
-            i[0].clamp(0, dw - 1),
-            i[1].clamp(0, dh - 1),
-        )
-    }
-
-    /// `sample_history` of the shader: Catmull-Rom colour, bilinear confidence reduced by the
-    /// blur of the resampling.
+    /// `sample_history` of the shader: Catmull-Rom on the encoded colour (decoded once),
+    /// bilinear confidence reduced by the blur of the resampling.
     fn sample_history(&self, position: [f32; 2]) -> [f32; 4] {
         let base = position.map(f32::floor);
         let t = [position[0] - base[0], position[1] - base[1]];
         let b = base.map(|v| v as i64);
-        let weights = |t: f32| {
-            [
-                keys_weight(1.0 + t),
-                keys_weight(t),
-                keys_weight(1.0 - t),
-                keys_weight(2.0 - t),
-            ]
-        };
-        let (wx, wy) = (weights(t[0]), weights(t[1]));
-        let mut color = [0.0; 3];
-        for (j, wj) in (0_i64..).zip(wy) {
-            let mut row = [0.0; 3];
-            for (i, wi) in (0_i64..).zip(wx) {
-                let e = self.load_history([b[0] + i - 1, b[1] + j - 1]);
+        let [dw, dh] = self.params.display_size.map(i64::from);
+        let xs = [-1, 0, 1, 2].map(|o| (b[0] + o).clamp(0, dw - 1));
+        let ys = [-1, 0, 1, 2].map(|o| (b[1] + o).clamp(0, dh - 1));
+        let (wx, wy) = (catmull_rom_weights(t[0]), catmull_rom_weights(t[1]));
+        let mut encoded = [0.0_f32; 3];
+        for (&y, wj) in ys.iter().zip(wy) {
+            let mut row = [0.0_f32; 3];
+            for (&x, wi) in xs.iter().zip(wx) {
+                let e = load(&self.history.color, x, y);
                 for c in 0..3 {
-                    row[c] += wi * decode_channel(e[c]);
+                    row[c] += wi * e[c];
                 }
             }
             for c in 0..3 {
-                color[c] += wj * row[c];
+                encoded[c] += wj * row[c];
             }
         }
-        let c00 = self.load_history(b)[3];
-        let c10 = self.load_history([b[0] + 1, b[1]])[3];
-        let c01 = self.load_history([b[0], b[1] + 1])[3];
-        let c11 = self.load_history([b[0] + 1, b[1] + 1])[3];
+        let color = encoded.map(|e| decode_channel(e.clamp(0.0, 1.0)));
+        let c00 = load(&self.history.color, xs[1], ys[1])[3];
+        let c10 = load(&self.history.color, xs[2], ys[1])[3];
+        let c01 = load(&self.history.color, xs[1], ys[2])[3];
+        let c11 = load(&self.history.color, xs[2], ys[2])[3];
         let top = c00 + t[0] * (c10 - c00);
         let bottom = c01 + t[0] * (c11 - c01);
         let blur = 2.0 * (t[0] * (1.0 - t[0]) + t[1] * (1.0 - t[1]));
@@ -211,53 +222,32 @@ impl Resolver<'_> {
         [color[0], color[1], color[2], confidence]
     }
 
-    /// `previous_depth` of the shader: the closest and the farthest previous depth of the 3x3
-    /// and whether all of its texels were static (see [`encode_depth`]).
-    fn previous_depth(&self, texel: [i64; 2]) -> (f32, f32, bool) {
-        let r = self.render_size();
-        let centre = [texel[0].clamp(0, r[0] - 1), texel[1].clamp(0, r[1] - 1)];
-        let mut closest = 0.0_f32;
-        let mut farthest = 2.0_f32;
-        let mut all_static = true;
-        for y in -1..=1 {
-            for x in -1..=1 {
-                let i = [centre[0] + x, centre[1] + y];
-                if self.inside_render(i) {
-                    let mut stored = load(&self.history.depth, i[0], i[1])[0];
-                    if stored < 0.0 {
-                        all_static = false;
-                        stored = -stored - 1.0;
-                    }
-                    closest = closest.max(stored);
-                    farthest = farthest.min(stored);
-                }
-            }
-        }
-        (closest, farthest, all_static)
-    }
-
     /// One invocation of `resolve`: the output texel and the history texel.
     fn pixel(&self, x: u32, y: u32) -> (Rgba, Rgba) {
         let p = self.params;
         let render = p.render_size.map(|v| v as f32);
         let display = p.display_size.map(|v| v as f32);
         let scale = [display[0] / render[0], display[1] / render[1]];
-        let centre = [x as f32 + 0.5, y as f32 + 0.5];
-        let nearest = [
-            centre[0] / scale[0] - p.jitter[0],
-            centre[1] / scale[1] - p.jitter[1],
-        ];
         let r = self.render_size();
+        let last = [r[0] - 1, r[1] - 1];
+        let centre = [x as f32 + 0.5, y as f32 + 0.5];
         let base = [
-            (nearest[0].floor() as i64).clamp(0, r[0] - 1),
-            (nearest[1].floor() as i64).clamp(0, r[1] - 1),
+            ((centre[0] / scale[0] - p.jitter[0]).floor() as i64).clamp(0, last[0]),
+            ((centre[1] / scale[1] - p.jitter[1]).floor() as i64).clamp(0, last[1]),
         ];
+        let offsets = |axis: usize| {
+            [-0.5, 0.5, 1.5]
+                .map(|o| ((base[axis] as f32 + o) + p.jitter[axis]) * scale[axis] - centre[axis])
+        };
+        let (offset_x, offset_y) = (offsets(0), offsets(1));
+        let inv_two_sigma2 = 1.0 / (2.0 * SAMPLE_SIGMA * SAMPLE_SIGMA);
+        let (wx, wy) = (
+            axis_weights(offset_x, inv_two_sigma2),
+            axis_weights(offset_y, inv_two_sigma2),
+        );
 
-        // 1. The 3x3 render neighbourhood.
-        let mut colors = [[0.0_f32; 4]; 9];
-        let mut distances = [0.0_f32; 9];
-        let mut valid = [false; 9];
-        let mut nearest_distance = 1e30_f32;
+        // 1. The 3x3 render neighbourhood of the nearest sample, and the weighted sum of its
+        // samples.
         let mut moment1 = [0.0_f32; 3];
         let mut moment2 = [0.0_f32; 3];
         let mut lowest = [1e30_f32; 3];
@@ -266,21 +256,20 @@ impl Resolver<'_> {
         let mut closest_depth = -1.0_f32;
         let mut farthest_depth = 2.0_f32;
         let mut closest_texel = base;
+        let mut weighted = [0.0_f32; 4];
+        let mut weight_sum = 0.0_f32;
         for k in 0..9 {
             let i = [base[0] + k % 3 - 1, base[1] + k / 3 - 1];
-            let k = k as usize;
-            valid[k] = self.inside_render(i);
-            if !valid[k] {
+            if !self.inside_render(i) {
                 continue;
             }
-            colors[k] = load(self.frame.color, i[0], i[1]);
-            let offset = [
-                ((i[0] as f32 + 0.5) + p.jitter[0]) * scale[0] - centre[0],
-                ((i[1] as f32 + 0.5) + p.jitter[1]) * scale[1] - centre[1],
-            ];
-            distances[k] = offset[0] * offset[0] + offset[1] * offset[1];
-            nearest_distance = nearest_distance.min(distances[k]);
-            let ycocg = rgb_to_ycocg(rgb(colors[k]));
+            let color = load(self.frame.color, i[0], i[1]);
+            let w = wx[(k % 3) as usize] * wy[(k / 3) as usize];
+            for c in 0..4 {
+                weighted[c] += w * color[c];
+            }
+            weight_sum += w;
+            let ycocg = rgb_to_ycocg(rgb(color));
             moment1 = add3(moment1, ycocg);
             moment2 = add3(moment2, ycocg.map(|v| v * v));
             for c in 0..3 {
@@ -295,31 +284,12 @@ impl Resolver<'_> {
                 closest_texel = i;
             }
         }
-        let inv_two_sigma2 = 1.0 / (2.0 * SAMPLE_SIGMA * SAMPLE_SIGMA);
-        let widest = scale[0].max(scale[1]);
-        let inv_two_sigma2_wide = inv_two_sigma2 / (widest * widest);
-        let mut weighted = [0.0_f32; 4];
-        let mut weight_sum = 0.0_f32;
-        let mut weighted_wide = [0.0_f32; 4];
-        let mut weight_sum_wide = 0.0_f32;
-        for k in 0..9 {
-            if !valid[k] {
-                continue;
-            }
-            let w = (-(distances[k] - nearest_distance) * inv_two_sigma2).exp();
-            let w_wide = (-(distances[k] - nearest_distance) * inv_two_sigma2_wide).exp();
-            for c in 0..4 {
-                weighted[c] += w * colors[k][c];
-                weighted_wide[c] += w_wide * colors[k][c];
-            }
-            weight_sum += w;
-            weight_sum_wide += w_wide;
-        }
+        // 2. This frame's estimate and its weight.
         let current = weighted.map(|v| v / weight_sum);
-        let spread = weighted_wide.map(|v| v / weight_sum_wide);
-        let sample_weight = ((-nearest_distance * inv_two_sigma2).exp() * weight_sum).min(1.0);
+        let nearest2 = offset_x[1] * offset_x[1] + offset_y[1] * offset_y[1];
+        let sample_weight = ((-nearest2 * inv_two_sigma2).exp() * weight_sum).min(1.0);
 
-        // 2. Reprojection with the closest texel's motion.
+        // 3. Reprojection with the closest texel's motion.
         let motion = load(self.frame.motion, closest_texel[0], closest_texel[1]);
         let previous_uv = [
             centre[0] / display[0] - motion[0],
@@ -327,17 +297,19 @@ impl Resolver<'_> {
         ];
         let mut history = [current[0], current[1], current[2], 0.0];
         let on_screen = previous_uv.iter().all(|uv| (0.0..=1.0).contains(uv));
+        let speed = (motion[0] * display[0]).hypot(motion[1] * display[1]);
         if !p.reset && on_screen {
-            // 3. Disocclusion.
-            let (before, before_far, all_static) = self.previous_depth([
-                (previous_uv[0] * render[0]).floor() as i64,
-                (previous_uv[1] * render[1]).floor() as i64,
-            ]);
-            let difference = (closest_depth - before).abs() / closest_depth.max(before).max(1e-6);
+            // 4. Disocclusion, against the previous frame's 3x3 around the previous position.
+            let previous_texel = [
+                ((previous_uv[0] * render[0]).floor() as i64).clamp(0, last[0]),
+                ((previous_uv[1] * render[1]).floor() as i64).clamp(0, last[1]),
+            ];
+            let before = load(&self.history.depth, previous_texel[0], previous_texel[1]);
+            let difference =
+                (closest_depth - before[0]).abs() / closest_depth.max(before[0]).max(1e-6);
             let far_difference =
-                (farthest_depth - before_far).abs() / farthest_depth.max(before_far).max(1e-6);
-            let speed = (motion[0] * display[0]).hypot(motion[1] * display[1]);
-            let unmoved = speed < p.static_motion && all_static;
+                (farthest_depth - before[1]).abs() / farthest_depth.max(before[1]).max(1e-6);
+            let unmoved = speed < p.static_motion && before[2] == 0.0;
             if difference <= p.depth_threshold || (unmoved && far_difference <= p.depth_threshold) {
                 history = self.sample_history([
                     previous_uv[0] * display[0] - 0.5,
@@ -346,7 +318,7 @@ impl Resolver<'_> {
             }
         }
 
-        // 4. Rectification (static pixels too).
+        // 5. Rectification (static pixels too).
         let mut target = rgb_to_ycocg([history[0], history[1], history[2]]);
         for c in 0..3 {
             let mean = moment1[c] / count;
@@ -359,20 +331,40 @@ impl Resolver<'_> {
         let rectified = ycocg_to_rgb(target);
         let mut stillness = 0.0;
         if p.static_motion > 0.0 {
-            let speed = (motion[0] * display[0]).hypot(motion[1] * display[1]);
             stillness = (1.0 - speed / p.static_motion).clamp(0.0, 1.0);
         }
 
-        // 5. Accumulation.
+        // 6. Accumulation.
         let confidence = history[3];
         let mut alpha = 1.0;
-        let mut incoming = spread;
+        let mut incoming = current;
         if confidence > 0.0 {
             let trusted = confidence
                 * (1.0 + STATIC_CONFIDENCE_GAIN * stillness * confidence / CONFIDENCE_MAX);
             alpha = (sample_weight / (trusted + sample_weight))
                 .max(p.alpha_min * sample_weight * (1.0 - stillness));
-            incoming = current;
+        } else {
+            let widest = scale[0].max(scale[1]);
+            let inv_two_sigma2_wide = inv_two_sigma2 / (widest * widest);
+            let (wide_x, wide_y) = (
+                axis_weights(offset_x, inv_two_sigma2_wide),
+                axis_weights(offset_y, inv_two_sigma2_wide),
+            );
+            let mut spread = [0.0_f32; 4];
+            let mut spread_sum = 0.0_f32;
+            for k in 0..9 {
+                let i = [base[0] + k % 3 - 1, base[1] + k / 3 - 1];
+                if !self.inside_render(i) {
+                    continue;
+                }
+                let w = wide_x[(k % 3) as usize] * wide_y[(k / 3) as usize];
+                let color = load(self.frame.color, i[0], i[1]);
+                for c in 0..4 {
+                    spread[c] += w * color[c];
+                }
+                spread_sum += w;
+            }
+            incoming = spread.map(|v| v / spread_sum);
         }
         let resolved =
             [0, 1, 2].map(|c| (rectified[c] + alpha * (incoming[c] - rectified[c])).max(0.0));
@@ -387,4 +379,11 @@ impl Resolver<'_> {
             ],
         )
     }
+}
+
+/// `axis_weights` of the shader: the Gaussian weights of the 3x3's three sample columns (or
+/// rows) from their display-pixel offsets to the pixel centre, relative to the middle one.
+fn axis_weights(offsets: [f32; 3], inv_two_sigma2: f32) -> [f32; 3] {
+    let d2 = offsets.map(|o| o * o);
+    d2.map(|d| (-(d - d2[1]) * inv_two_sigma2).exp())
 }

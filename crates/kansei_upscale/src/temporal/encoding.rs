@@ -1,5 +1,6 @@
-//! The history's colour and confidence encodings and the `YCoCg` transform, the CPU twins of the
-//! functions of the same names in `shaders/temporal_resolve.wgsl`.
+//! The history's colour, confidence and depth encodings, the `YCoCg` transform and the history's
+//! Catmull-Rom weights: the CPU twins of the functions of the same names in
+//! `shaders/temporal_resolve.wgsl` and `shaders/temporal_depth_history.wgsl`.
 
 use super::params::{COLOR_MAX, CONFIDENCE_STEPS};
 
@@ -30,6 +31,41 @@ pub fn encode_confidence(confidence: f32) -> f32 {
 /// The confidence an (interpolated) history alpha stands for, rounded to a whole step.
 pub fn decode_confidence(alpha: f32) -> f32 {
     (alpha * 255.0 + 0.5).floor() / CONFIDENCE_STEPS
+}
+
+/// The depth history's bit marking a 3x3 in which something moved (`MOVED_BIT` in the shaders).
+const MOVED_BIT: u32 = 0x8000_0000;
+
+/// One depth history texel as `temporal_depth_history.wgsl` stores it: the closest depth in
+/// bits 0-14 and the farthest in bits 15-29, each as a 15-bit float (its `f32` bits from 15 up:
+/// the whole exponent and the top 8 bits of the mantissa, truncated, exact for depths in
+/// `[0, 2)`), and bit 31 set when `moved`. A negative `farthest` is stored as 0.
+pub fn pack_depth_pair(closest: f32, farthest: f32, moved: bool) -> u32 {
+    let code = |depth: f32| depth.to_bits() >> 15;
+    code(closest) | (code(farthest.max(0.0)) << 15) | if moved { MOVED_BIT } else { 0 }
+}
+
+/// Inverts [`pack_depth_pair`] (up to its truncation): `(closest, farthest, moved)`.
+pub fn unpack_depth_pair(packed: u32) -> (f32, f32, bool) {
+    (
+        f32::from_bits((packed & 0x7fff) << 15),
+        f32::from_bits(packed & 0x3fff_8000),
+        packed & MOVED_BIT != 0,
+    )
+}
+
+/// The Catmull-Rom (Keys, `a = -0.5`) weights of the texels at -1, 0, 1 and 2 from a position
+/// `t` in `[0, 1)` past texel 0: [`keys_weight`](crate::resample::keys_weight) at `1 + t`,
+/// `t`, `1 - t` and `2 - t`, written as polynomials in `t` as the shader evaluates them. They
+/// sum to 1.
+pub fn catmull_rom_weights(t: f32) -> [f32; 4] {
+    let t2 = t * t;
+    [
+        t * (t * (1.0 - 0.5 * t) - 0.5),
+        t2 * (1.5 * t - 2.5) + 1.0,
+        t * (t * (2.0 - 1.5 * t) + 0.5),
+        t2 * (0.5 * t - 0.5),
+    ]
 }
 
 /// RGB to `YCoCg` (luma, orange and green chroma), in which the neighbourhood's box is built.
@@ -69,6 +105,44 @@ mod tests {
             let confidence = f32::from(k) / CONFIDENCE_STEPS;
             assert_eq!(decode_confidence(encode_confidence(confidence)), confidence);
         }
+    }
+
+    #[test]
+    fn catmull_rom_weights_are_keys_and_sum_to_one() {
+        use crate::resample::keys_weight;
+        for k in 0..64 {
+            let t = k as f32 / 64.0;
+            let w = catmull_rom_weights(t);
+            let keys = [1.0 + t, t, 1.0 - t, 2.0 - t].map(keys_weight);
+            for i in 0..4 {
+                assert!((w[i] - keys[i]).abs() < 1e-6, "t {t}: {w:?} vs {keys:?}");
+            }
+            assert!((w.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn depth_pairs_round_trip_to_eight_mantissa_bits() {
+        for (closest, farthest, moved) in [
+            (1.0, 0.0, false),
+            (0.5, 0.25, true),
+            (0.012_345, 0.000_1, false),
+            (1e-9, 3e-30, true),
+            (0.0, 0.0, true),
+        ] {
+            let (c, f, m) = unpack_depth_pair(pack_depth_pair(closest, farthest, moved));
+            assert_eq!(m, moved);
+            // Truncated to 9 significant bits: never above, at most 2^-8 of the value below.
+            for (back, value) in [(c, closest), (f, farthest)] {
+                assert!(
+                    back <= value && value - back <= value * 2.0_f32.powi(-8),
+                    "{value}: {back}"
+                );
+            }
+        }
+        // The flag never leaks into the farthest depth.
+        let (_, farthest, _) = unpack_depth_pair(pack_depth_pair(0.3, 0.7, true));
+        assert!((farthest - 0.7).abs() < 1e-3);
     }
 
     #[test]

@@ -84,8 +84,8 @@ fn resolve_bindings(format: wgpu::TextureFormat, depth: DepthInput) -> [BindingK
         BindingKind::Texture2d,
         // @binding(4) var history_in: texture_2d<f32>;
         BindingKind::Texture2d,
-        // @binding(5) var depth_history: texture_2d<f32>;
-        BindingKind::Texture2d,
+        // @binding(5) var depth_history: texture_2d<u32>;
+        BindingKind::UintTexture2d,
         // @binding(6) var history_out: texture_storage_2d<rgba8unorm, write>;
         BindingKind::StorageTexture2d {
             format: HISTORY_COLOR_FORMAT,
@@ -106,7 +106,7 @@ fn depth_bindings(depth: DepthInput) -> [BindingKind; 4] {
         BindingKind::Uniform,
         // @binding(1) var depth_texture: texture_2d<f32>; (or texture_depth_2d)
         depth.binding(),
-        // @binding(2) var depth_history: texture_storage_2d<r32float, write>;
+        // @binding(2) var depth_history: texture_storage_2d<r32uint, write>;
         BindingKind::StorageTexture2d {
             format: HISTORY_DEPTH_FORMAT,
             access: wgpu::StorageTextureAccess::WriteOnly,
@@ -132,7 +132,8 @@ pub struct TemporalInputs<'a> {
     /// The colour history written by the previous resolve ([`HISTORY_COLOR_FORMAT`]).
     pub history_in: &'a wgpu::TextureView,
     /// The depth history ([`HISTORY_DEPTH_FORMAT`], `TEXTURE_BINDING | STORAGE_BINDING`): read
-    /// by the resolve, then overwritten with this frame's depth by a second dispatch.
+    /// by the resolve, then overwritten with this frame's depth neighbourhoods by a second
+    /// dispatch.
     pub depth_history: &'a wgpu::TextureView,
 }
 

@@ -5,6 +5,7 @@
 
 use super::TemporalError;
 use super::cpu::TemporalHistoryCpu;
+use super::encoding::unpack_depth_pair;
 use super::memory::{HISTORY_COLOR_FORMAT, HISTORY_DEPTH_FORMAT};
 use crate::gpu::{GpuContext, create_texture_2d, read_texture_bytes};
 use crate::image::ImageF32;
@@ -91,7 +92,8 @@ impl TemporalHistory {
     }
 
     /// Reads the latest history back (blocks until the GPU is done), in the CPU reference's
-    /// representation: colour as `k / 255`, depth in channel 0.
+    /// representation: colour as `k / 255`, the depth neighbourhoods unpacked (see
+    /// [`TemporalHistoryCpu::depth`]).
     pub fn read(&self, ctx: &GpuContext) -> Result<TemporalHistoryCpu, TemporalError> {
         let [width, height] = self.display_size();
         let color_bytes = read_texture_bytes(ctx, &self.color[self.latest])?;
@@ -100,14 +102,14 @@ impl TemporalHistory {
             .map(|t| [t[0], t[1], t[2], t[3]].map(|v| f32::from(v) / 255.0))
             .collect();
         let depth_bytes = read_texture_bytes(ctx, &self.depth)?;
-        let depth: Vec<f32> = bytemuck::pod_collect_to_vec(&depth_bytes);
+        let depth: Vec<u32> = bytemuck::pod_collect_to_vec(&depth_bytes);
+        let unpack = |packed: u32| {
+            let (closest, farthest, moved) = unpack_depth_pair(packed);
+            [closest, farthest, if moved { 1.0 } else { 0.0 }, 0.0]
+        };
         TemporalHistoryCpu::from_parts(
             ImageF32::new(width, height, color)?,
-            ImageF32::new(
-                width,
-                height,
-                depth.iter().map(|&d| [d, 0.0, 0.0, 0.0]).collect(),
-            )?,
+            ImageF32::new(width, height, depth.into_iter().map(unpack).collect())?,
         )
     }
 }

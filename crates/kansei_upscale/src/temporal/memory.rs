@@ -12,10 +12,12 @@
 //!   features (`TEXTURE_FORMATS_TIER1`, `BGRA8UNORM_STORAGE`), so `rgba8unorm` is the only
 //!   4-byte colour format every device can write, and it is also filterable as a sampled
 //!   texture for a later sampler-based path.
-//! - **Depth**: one [`HISTORY_DEPTH_FORMAT`] (`r32float`, 4 bytes) texture, not a pair: the
-//!   resolve reads the previous frame's depth from it, then a second dispatch overwrites it
-//!   with this frame's. It is display-sized so that any render resolution up to the display
-//!   fits without reallocating; only the render rectangle is used.
+//! - **Depth**: one [`HISTORY_DEPTH_FORMAT`] (`r32uint`, 4 bytes) texture, not a pair: per
+//!   render texel the closest and farthest depth of its 3x3 as 15-bit floats and a moved flag
+//!   ([`pack_depth_pair`](super::pack_depth_pair)). The resolve reads the previous frame's from
+//!   it, then a second dispatch overwrites it with this frame's. It is display-sized so that
+//!   any render resolution up to the display fits without reallocating; only the render
+//!   rectangle is used.
 //! - **Intermediates**: none; the resolve is one pass.
 //!
 //! Total: `4 + 4 + 4 = 12` bytes per display pixel, 99.5 MB at 4K. The renderer's own
@@ -24,7 +26,7 @@
 /// Format of the two colour-and-confidence history textures.
 pub const HISTORY_COLOR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 /// Format of the depth history texture.
-pub const HISTORY_DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R32Float;
+pub const HISTORY_DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R32Uint;
 
 /// Bytes of GPU memory the temporal resolver's history takes for a `display` of
 /// `[width, height]`: two colour textures and one depth texture, all display-sized.

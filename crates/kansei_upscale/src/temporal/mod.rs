@@ -29,45 +29,60 @@
 //!
 //! # The resolve, per display pixel `p`
 //!
-//! 1. **Current samples.** The 3x3 render texels around the one whose sample lies nearest the
-//!    pixel centre. Texel `i`'s sample sits at display position `(i + 0.5 + jitter) * scale`
-//!    (`scale = display / render`), and weighs `exp(-d^2 / (2 sigma^2))` with `d` its distance
-//!    to `p + 0.5` in display pixels and `sigma = `[`SAMPLE_SIGMA`], so samples count where they
-//!    were actually taken. `current` is their normalised weighted mean; the frame's weight `w`
-//!    is the sum of the weights (at most 1). Weights are computed relative to the nearest
-//!    sample's so the mean never divides by an underflowed sum. `spread`, the same mean with
-//!    `sigma` times the larger scale factor, interpolates between this frame's samples; it is
-//!    what a pixel without history shows (18.6 dB on the static test scene, bicubic 18.7 dB,
-//!    where `current` alone, nearly the nearest sample, gave 16.8 dB).
-//! 2. **Reprojection.** The motion vector of the closest-depth texel of the 3x3 (dilated motion
+//! With `scale = display / render`, texel `i`'s sample sits at render position
+//! `i + 0.5 + jitter`, that is display position `(i + 0.5 + jitter) * scale`; `base`, the texel
+//! whose sample lies nearest the pixel centre `p + 0.5`, is `floor((p + 0.5) / scale - jitter)`,
+//! clamped into the frame.
+//!
+//! 1. **Neighbourhood.** The 3x3 render texels around `base` (those inside the frame): their
+//!    colour's first and second moments and min/max box in `YCoCg`, and their closest and
+//!    farthest depth with the closest texel.
+//! 2. **Current samples.** The same nine samples, each weighted `exp(-d^2 / (2 sigma^2))` with
+//!    `d` its distance to the pixel centre in display pixels and `sigma = `[`SAMPLE_SIGMA`], so
+//!    samples count where they were actually taken. The weight is separable
+//!    (`d^2 = dx^2 + dy^2`), so three exponentials per axis serve all nine samples; they are
+//!    computed relative to the middle column and row, the nearest, so the mean never divides by
+//!    an underflowed sum. `current` is their normalised weighted mean; the frame's weight `w` is
+//!    the sum of the absolute weights (at most 1). A variant that summed only the 2x2 samples
+//!    around the pixel centre (the others weigh at most 0.1% of the nearest from a scale of 1.5
+//!    on) saved four exponentials but, for reasons not found, raised the flicker of
+//!    `kansei upscale bench-scenes`' textures scene at `Quality` from 0.48 to 1.16 levels.
+//! 3. **Reprojection.** The motion vector of the closest-depth texel of the 3x3 (dilated motion
 //!    vectors, so edges move with the foreground); the history is sampled at `uv - motion` with
-//!    Catmull-Rom (Keys, `a = -0.5`, 4x4 texels, on decoded colour) and its confidence
-//!    bilinearly, times `1 - RESAMPLE_DECAY * blur` where `blur` measures how far between texel
-//!    centres the position falls ([`RESAMPLE_DECAY`]): a moving history is resampled every
-//!    frame and would otherwise blur away. A position off the screen has no history.
-//! 3. **Disocclusion.** The history is rejected when the closest previous depth in the 3x3 render
+//!    Catmull-Rom (Keys, `a = -0.5`, 4x4 texels) on the *encoded* colour
+//!    ([`encode_channel`]), clamped to the encoding's `[0, 1]` and decoded once (a filter in the
+//!    perceptual encoding costs one decode instead of sixteen and rings less on HDR edges), and
+//!    its confidence bilinearly, times `1 - RESAMPLE_DECAY * blur` where `blur` measures how far
+//!    between texel centres the position falls ([`RESAMPLE_DECAY`]): a moving history is
+//!    resampled every frame and would otherwise blur away. A position off the screen has no
+//!    history.
+//! 4. **Disocclusion.** The history is rejected when the closest previous depth in the 3x3 render
 //!    texels around the previous position differs from the closest current depth (of step 1)
 //!    by more than [`TemporalParams::depth_threshold`] relative to the larger of the two. With
 //!    reverse-Z perspective depth (`near / z`) that is a relative difference in view depth.
 //!    Taking the closest of a 3x3 on both sides keeps jitter and one-texel offsets from
-//!    rejecting static edges. The previous depth is the raw previous frame's, so a camera moving
-//!    along its axis by more than the threshold of the distance per frame rejects too much;
-//!    FSR 2 instead reprojects the current depth into the previous frame, which needs an extra
-//!    pass and texture. Where the pixel is static (speed under
-//!    [`TemporalParams::static_motion`]) and every previous texel of the 3x3 was static too (the
-//!    depth history flags moving texels), the closest depths may differ only because a wire
-//!    thinner than a render pixel was in one frame's samples and not the other's; there the
-//!    history is rejected only if the *farthest* depths of the two 3x3s differ as well, which is
-//!    what an object that covered the neighbourhood and vanished without motion vectors (a
-//!    despawn) leaves. Without this the thin-geometry scene of `kansei upscale bench-scenes`
-//!    lost its history every few frames at 2x (flicker 4.6 levels; with it 0.48).
-//! 4. **Rectification.** The history is clamped, in `YCoCg`, into the 3x3's box
+//!    rejecting static edges. The previous frame's 3x3 is summarised once per render texel by
+//!    the depth-history pass (below), so the resolve reads one texel for it. The previous depth
+//!    is the raw previous frame's, so a camera moving along its axis by more than the threshold
+//!    of the distance per frame rejects too much; FSR 2 instead reprojects the current depth
+//!    into the previous frame, which needs an extra pass and texture. Where the pixel is static
+//!    (speed under [`TemporalParams::static_motion`]) and nothing in the previous 3x3 moved,
+//!    the closest depths may differ only because a wire thinner than a render pixel was in one
+//!    frame's samples and not the other's; there the history is rejected only if the
+//!    *farthest* depths of the two 3x3s differ as well, which is what an object that covered
+//!    the neighbourhood and vanished without motion vectors (a despawn) leaves. Without this
+//!    the thin-geometry scene of `kansei upscale bench-scenes` lost its history every few
+//!    frames at 2x (flicker 4.6 levels; with it 0.48).
+//! 5. **Rectification.** The history is clamped, in `YCoCg`, into the 3x3's box
 //!    `mean ± clip_gamma * deviation`, intersected with its min/max box. Static pixels too:
 //!    keeping their history unclamped held sub-pixel wires at 2x (34.5 dB on the thin-geometry
 //!    scene of `kansei upscale bench-scenes` against 24.6 clamped) but made moving shadows on a
 //!    static floor smear in the showcase, which the bench scenes (no shadows) did not show.
-//! 5. **Accumulation.** With `n` the history's confidence (0 when rejected or on `reset`), a
-//!    pixel with `n = 0` shows `spread`. Otherwise
+//! 6. **Accumulation.** With `n` the history's confidence (0 when rejected or on `reset`), a
+//!    pixel with `n = 0` shows `spread`: the mean of step 2 with `sigma` times the larger scale
+//!    factor, which interpolates between this frame's samples instead of picking the nearest
+//!    (18.6 dB on the static test scene, bicubic 18.7 dB; computed only for such pixels).
+//!    Otherwise
 //!    `alpha = max(w / (n' + w), alpha_min * w * (1 - stillness))` with
 //!    `n' = n (1 + STATIC_CONFIDENCE_GAIN * stillness * n / CONFIDENCE_MAX)` (a converged
 //!    static pixel averages about 128 frames' worth, a moving one 32),
@@ -77,13 +92,15 @@
 //!    The new confidence is `min(n + w, CONFIDENCE_MAX)`. Output alpha is this frame's
 //!    (`current`'s or `spread`'s; alpha has no history).
 //!
-//! A second dispatch then copies this frame's depth into the depth history, a texel that moved
-//! this frame stored as `-(depth + 1)` (reverse-Z depth is in `[0, 1]`, so the sign is free).
-//!
+//! A second dispatch then stores, per render texel, the closest and farthest depth of this
+//! frame's 3x3 around it and whether any texel of that 3x3 moved (motion of at least
+//! `static_motion` display pixels), for the next frame's step 4.
+
 //! # History formats and memory
 //!
 //! See [`memory`]: colour in `rgba8unorm` with a perceptual encoding ([`encode_channel`]) and
-//! the confidence in alpha, ping-ponged; depth in one `r32float`. 12 bytes per display pixel,
+//! the confidence in alpha, ping-ponged; the depth neighbourhoods in one `r32uint`
+//! ([`pack_depth_pair`]). 12 bytes per display pixel,
 //! 99.5 MB at 4K. 8-bit history is the cost of the budget: a blend that moves a channel by
 //! less than half a step (about `alpha * difference < 1/510` in encoded units) is lost, so the
 //! history converges to within a few steps of the running mean rather than exactly onto it.
@@ -118,8 +135,8 @@ pub use cost::{
 };
 pub use cpu::{TemporalFrame, TemporalHistoryCpu, resolve_cpu};
 pub use encoding::{
-    decode_channel, decode_confidence, encode_channel, encode_confidence, rgb_to_ycocg,
-    ycocg_to_rgb,
+    catmull_rom_weights, decode_channel, decode_confidence, encode_channel, encode_confidence,
+    pack_depth_pair, rgb_to_ycocg, unpack_depth_pair, ycocg_to_rgb,
 };
 pub use gpu::{
     DepthInput, GpuTemporalResolver, TEMPORAL_DEPTH_HISTORY_WGSL, TEMPORAL_RESOLVE_WGSL,
