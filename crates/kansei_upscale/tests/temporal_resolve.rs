@@ -5,7 +5,7 @@
 
 mod common;
 
-use kansei_upscale::gpu::{create_texture_2d, read_image, upload_image};
+use kansei_upscale::gpu::{create_texture_2d, read_image, read_texture_bytes, upload_image};
 use kansei_upscale::temporal::{
     DepthInput, GpuTemporalResolver, TemporalFrame, TemporalHistory, TemporalInputs,
     TemporalParams, resolve_cpu,
@@ -452,6 +452,103 @@ fn depth_texture_variant_matches_float_depth() -> TestResult {
             float_history.read(ctx)?.depth(),
             "frame {t}: depth history"
         );
+    }
+    Ok(())
+}
+
+/// `f16` bits to `f32`: what an `rgba16float` read-back holds.
+fn f16_to_f32(bits: u16) -> f32 {
+    let sign = if bits & 0x8000 == 0 { 1.0 } else { -1.0 };
+    let exponent = i32::from((bits >> 10) & 0x1f);
+    let mantissa = f32::from(bits & 0x3ff);
+    match exponent {
+        0 => sign * mantissa * 2.0_f32.powi(-24),
+        31 if mantissa == 0.0 => sign * f32::INFINITY,
+        31 => f32::NAN,
+        _ => sign * (1.0 + mantissa / 1024.0) * 2.0_f32.powi(exponent - 15),
+    }
+}
+
+/// The shaders as the Bevy plugin compiles and binds them (an `rgba16float` output, Bevy's
+/// HDR main texture, and depth from a `Depth32Float` texture) agree with the CPU reference,
+/// frame by frame from the GPU's own history, on the random frames of
+/// [`gpu_matches_cpu_reference`] at the three scales it uses: outputs to the half-float
+/// rounding of the output (2^-11 relative) plus 1e-3, histories within one 8-bit step.
+#[test]
+fn plugin_formats_match_the_cpu_reference() -> TestResult {
+    const F16: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
+    let ctx = common::context();
+    let resolver = GpuTemporalResolver::with_depth_input(ctx, F16, DepthInput::DepthTexture)?;
+    let mut rng = StdRng::seed_from_u64(43);
+    let view = |t: &wgpu::Texture| t.create_view(&wgpu::TextureViewDescriptor::default());
+    for (render, display) in [
+        ([37, 29], [74, 58]),
+        ([40, 26], [60, 39]),
+        ([23, 17], [23, 17]),
+    ] {
+        let mut history = TemporalHistory::new(ctx, display)?;
+        let mut worst = 0.0_f32;
+        for t in 0..4 {
+            let [color, depth, motion] = random_frame(&mut rng, render)?;
+            let jitter = [rng.random_range(-0.5..0.5), rng.random_range(-0.5..0.5)];
+            let mut params = TemporalParams::new(render, display, jitter);
+            params.reset = t == 0;
+            let frame = TemporalFrame {
+                color: &color,
+                depth: &depth,
+                motion: &motion,
+            };
+            let before = history.read(ctx)?;
+            let (expected, _) = resolve_cpu(&frame, &before, &params)?;
+
+            let usage = wgpu::TextureUsages::TEXTURE_BINDING;
+            let color_texture = upload_image(ctx, "test:color", &color, usage)?;
+            let motion_texture = upload_image(ctx, "test:motion", &motion, usage)?;
+            let depth_texture = depth32_texture(ctx, &depth)?;
+            let output = create_texture_2d(
+                ctx,
+                "test:output",
+                display[0],
+                display[1],
+                F16,
+                wgpu::TextureUsages::STORAGE_BINDING | wgpu::TextureUsages::COPY_SRC,
+            )?;
+            let mut encoder = ctx
+                .device()
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
+            resolver.encode(
+                ctx,
+                &mut encoder,
+                &TemporalInputs {
+                    color: &view(&color_texture),
+                    depth: &view(&depth_texture),
+                    motion: &view(&motion_texture),
+                    history_in: history.read_view(),
+                    depth_history: history.depth_view(),
+                },
+                history.write_view(),
+                &view(&output),
+                &params,
+            )?;
+            ctx.queue().submit([encoder.finish()]);
+            ctx.wait_idle()?;
+            history.swap();
+            let bytes = read_texture_bytes(ctx, &output)?;
+            let got: Vec<f32> = bytes
+                .chunks_exact(2)
+                .map(|b| f16_to_f32(u16::from_le_bytes([b[0], b[1]])))
+                .collect();
+            for (g, e) in got.chunks_exact(4).zip(expected.pixels()) {
+                for k in 0..4 {
+                    let error = (g[k] - e[k]).abs() - e[k].abs() * 2.0_f32.powi(-11);
+                    worst = worst.max(error);
+                }
+            }
+        }
+        eprintln!(
+            "{render:?} -> {display:?}: output max |gpu - cpu| beyond f16 rounding = {worst:e}"
+        );
+        assert!(worst <= 1e-3, "{render:?}: {worst}");
     }
     Ok(())
 }
