@@ -383,6 +383,53 @@ fn fragment(@builtin(position) position: vec4<f32>) -> @builtin(frag_depth) f32 
     Ok(target)
 }
 
+/// One resolve by `resolver` (built for [`DepthInput::DepthTexture`]) with `frame`'s depth in a
+/// `Depth32Float` texture, as Bevy's prepass holds it; swaps `history` and returns the output
+/// texture (the resolver's output format, display-sized).
+fn resolve_depth_texture(
+    resolver: &GpuTemporalResolver,
+    history: &mut TemporalHistory,
+    frame: &TemporalFrame<'_>,
+    params: &TemporalParams,
+) -> Result<wgpu::Texture, Box<dyn std::error::Error>> {
+    let ctx = common::context();
+    let view = |t: &wgpu::Texture| t.create_view(&wgpu::TextureViewDescriptor::default());
+    let usage = wgpu::TextureUsages::TEXTURE_BINDING;
+    let color_texture = upload_image(ctx, "test:color", frame.color, usage)?;
+    let motion_texture = upload_image(ctx, "test:motion", frame.motion, usage)?;
+    let depth_texture = depth32_texture(ctx, frame.depth)?;
+    let [width, height] = params.display_size;
+    let output = create_texture_2d(
+        ctx,
+        "test:output",
+        width,
+        height,
+        resolver.output_format(),
+        wgpu::TextureUsages::STORAGE_BINDING | wgpu::TextureUsages::COPY_SRC,
+    )?;
+    let mut encoder = ctx
+        .device()
+        .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
+    resolver.encode(
+        ctx,
+        &mut encoder,
+        &TemporalInputs {
+            color: &view(&color_texture),
+            depth: &view(&depth_texture),
+            motion: &view(&motion_texture),
+            history_in: history.read_view(),
+            depth_history: history.depth_view(),
+        },
+        history.write_view(),
+        &view(&output),
+        params,
+    )?;
+    ctx.queue().submit([encoder.finish()]);
+    ctx.wait_idle()?;
+    history.swap();
+    Ok(output)
+}
+
 /// The `texture_depth_2d` variant (Bevy's `Depth32Float` prepass depth) resolves exactly as the
 /// float-depth one: the same random frames (depth with steps that trigger disocclusion, inputs
 /// larger than the frame) for four frames, the depth written into a `Depth32Float` texture by
@@ -398,7 +445,6 @@ fn depth_texture_variant_matches_float_depth() -> TestResult {
     let (render, display) = ([37, 29], [74, 58]);
     let mut float_history = TemporalHistory::new(ctx, display)?;
     let mut depth_history = TemporalHistory::new(ctx, display)?;
-    let view = |t: &wgpu::Texture| t.create_view(&wgpu::TextureViewDescriptor::default());
     for t in 0..4 {
         let [color, depth, motion] = random_frame(&mut rng, render)?;
         let jitter = [rng.random_range(-0.5..0.5), rng.random_range(-0.5..0.5)];
@@ -411,38 +457,7 @@ fn depth_texture_variant_matches_float_depth() -> TestResult {
         };
         let expected = float.resolve(ctx, &mut float_history, &frame, &params)?;
 
-        let usage = wgpu::TextureUsages::TEXTURE_BINDING;
-        let color_texture = upload_image(ctx, "test:color", &color, usage)?;
-        let motion_texture = upload_image(ctx, "test:motion", &motion, usage)?;
-        let depth_texture = depth32_texture(ctx, &depth)?;
-        let output = create_texture_2d(
-            ctx,
-            "test:output",
-            display[0],
-            display[1],
-            F32,
-            wgpu::TextureUsages::STORAGE_BINDING | wgpu::TextureUsages::COPY_SRC,
-        )?;
-        let mut encoder = ctx
-            .device()
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
-        depth_variant.encode(
-            ctx,
-            &mut encoder,
-            &TemporalInputs {
-                color: &view(&color_texture),
-                depth: &view(&depth_texture),
-                motion: &view(&motion_texture),
-                history_in: depth_history.read_view(),
-                depth_history: depth_history.depth_view(),
-            },
-            depth_history.write_view(),
-            &view(&output),
-            &params,
-        )?;
-        ctx.queue().submit([encoder.finish()]);
-        ctx.wait_idle()?;
-        depth_history.swap();
+        let output = resolve_depth_texture(&depth_variant, &mut depth_history, &frame, &params)?;
         let got = read_image(ctx, &output)?;
         let difference = got.max_abs_diff(&expected).ok_or("output sizes differ")?;
         eprintln!("frame {t}: max |depth texture - float depth| = {difference:e}");
@@ -480,7 +495,6 @@ fn plugin_formats_match_the_cpu_reference() -> TestResult {
     let ctx = common::context();
     let resolver = GpuTemporalResolver::with_depth_input(ctx, F16, DepthInput::DepthTexture)?;
     let mut rng = StdRng::seed_from_u64(43);
-    let view = |t: &wgpu::Texture| t.create_view(&wgpu::TextureViewDescriptor::default());
     for (render, display) in [
         ([37, 29], [74, 58]),
         ([40, 26], [60, 39]),
@@ -501,38 +515,7 @@ fn plugin_formats_match_the_cpu_reference() -> TestResult {
             let before = history.read(ctx)?;
             let (expected, _) = resolve_cpu(&frame, &before, &params)?;
 
-            let usage = wgpu::TextureUsages::TEXTURE_BINDING;
-            let color_texture = upload_image(ctx, "test:color", &color, usage)?;
-            let motion_texture = upload_image(ctx, "test:motion", &motion, usage)?;
-            let depth_texture = depth32_texture(ctx, &depth)?;
-            let output = create_texture_2d(
-                ctx,
-                "test:output",
-                display[0],
-                display[1],
-                F16,
-                wgpu::TextureUsages::STORAGE_BINDING | wgpu::TextureUsages::COPY_SRC,
-            )?;
-            let mut encoder = ctx
-                .device()
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
-            resolver.encode(
-                ctx,
-                &mut encoder,
-                &TemporalInputs {
-                    color: &view(&color_texture),
-                    depth: &view(&depth_texture),
-                    motion: &view(&motion_texture),
-                    history_in: history.read_view(),
-                    depth_history: history.depth_view(),
-                },
-                history.write_view(),
-                &view(&output),
-                &params,
-            )?;
-            ctx.queue().submit([encoder.finish()]);
-            ctx.wait_idle()?;
-            history.swap();
+            let output = resolve_depth_texture(&resolver, &mut history, &frame, &params)?;
             let bytes = read_texture_bytes(ctx, &output)?;
             let got: Vec<f32> = bytes
                 .chunks_exact(2)
