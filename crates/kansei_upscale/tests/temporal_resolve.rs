@@ -214,6 +214,37 @@ fn random_frame(
     Ok([color, depth, motion])
 }
 
+/// Frame `t` of a random sequence at `render` -> `display`: [`random_frame`]'s images and a
+/// random jitter, the first frame a camera cut.
+struct RandomStep {
+    images: [ImageF32; 3],
+    params: TemporalParams,
+}
+
+impl RandomStep {
+    fn new(
+        rng: &mut StdRng,
+        render: [u32; 2],
+        display: [u32; 2],
+        t: u32,
+    ) -> Result<Self, Box<dyn std::error::Error>> {
+        let images = random_frame(rng, render)?;
+        let jitter = [rng.random_range(-0.5..0.5), rng.random_range(-0.5..0.5)];
+        let mut params = TemporalParams::new(render, display, jitter);
+        params.reset = t == 0;
+        Ok(Self { images, params })
+    }
+
+    fn frame(&self) -> TemporalFrame<'_> {
+        let [color, depth, motion] = &self.images;
+        TemporalFrame {
+            color,
+            depth,
+            motion,
+        }
+    }
+}
+
 /// GPU and CPU agree frame by frame, each frame starting from the GPU's history. Outputs to
 /// 1e-3: both follow the same operations in `f32`, but GPU `exp`, `sqrt` and division need not
 /// be correctly rounded (Vulkan allows several ULP; measured 1.1e-6 on lavapipe), and a
@@ -236,15 +267,8 @@ fn gpu_matches_cpu_reference() -> TestResult {
         let mut worst_output = 0.0_f32;
         let (mut history_steps, mut history_values) = (0_usize, 0_usize);
         for t in 0..4 {
-            let [color, depth, motion] = random_frame(&mut rng, render)?;
-            let jitter = [rng.random_range(-0.5..0.5), rng.random_range(-0.5..0.5)];
-            let mut params = TemporalParams::new(render, display, jitter);
-            params.reset = t == 0;
-            let frame = TemporalFrame {
-                color: &color,
-                depth: &depth,
-                motion: &motion,
-            };
+            let step = RandomStep::new(&mut rng, render, display, t)?;
+            let (frame, params) = (step.frame(), step.params);
             let before = history.read(ctx)?;
             let (cpu_output, cpu_history) = resolve_cpu(&frame, &before, &params)?;
             let gpu_output = resolver.resolve(ctx, &mut history, &frame, &params)?;
@@ -446,15 +470,8 @@ fn depth_texture_variant_matches_float_depth() -> TestResult {
     let mut float_history = TemporalHistory::new(ctx, display)?;
     let mut depth_history = TemporalHistory::new(ctx, display)?;
     for t in 0..4 {
-        let [color, depth, motion] = random_frame(&mut rng, render)?;
-        let jitter = [rng.random_range(-0.5..0.5), rng.random_range(-0.5..0.5)];
-        let mut params = TemporalParams::new(render, display, jitter);
-        params.reset = t == 0;
-        let frame = TemporalFrame {
-            color: &color,
-            depth: &depth,
-            motion: &motion,
-        };
+        let step = RandomStep::new(&mut rng, render, display, t)?;
+        let (frame, params) = (step.frame(), step.params);
         let expected = float.resolve(ctx, &mut float_history, &frame, &params)?;
 
         let output = resolve_depth_texture(&depth_variant, &mut depth_history, &frame, &params)?;
@@ -503,15 +520,8 @@ fn plugin_formats_match_the_cpu_reference() -> TestResult {
         let mut history = TemporalHistory::new(ctx, display)?;
         let mut worst = 0.0_f32;
         for t in 0..4 {
-            let [color, depth, motion] = random_frame(&mut rng, render)?;
-            let jitter = [rng.random_range(-0.5..0.5), rng.random_range(-0.5..0.5)];
-            let mut params = TemporalParams::new(render, display, jitter);
-            params.reset = t == 0;
-            let frame = TemporalFrame {
-                color: &color,
-                depth: &depth,
-                motion: &motion,
-            };
+            let step = RandomStep::new(&mut rng, render, display, t)?;
+            let (frame, params) = (step.frame(), step.params);
             let before = history.read(ctx)?;
             let (expected, _) = resolve_cpu(&frame, &before, &params)?;
 
