@@ -133,7 +133,6 @@ fn depth_neighbourhood(
     params: &TemporalParams,
     texel: [i64; 2],
 ) -> Rgba {
-    let [rw, rh] = params.render_size.map(i64::from);
     let [dw, dh] = params.display_size.map(|v| v as f32);
     let static2 = params.static_motion * params.static_motion;
     let mut closest = 0.0_f32;
@@ -141,7 +140,7 @@ fn depth_neighbourhood(
     let mut moved = false;
     for k in 0..9 {
         let i = [texel[0] + k % 3 - 1, texel[1] + k / 3 - 1];
-        if i[0] < 0 || i[1] < 0 || i[0] >= rw || i[1] >= rh {
+        if !inside_render(params, i) {
             continue;
         }
         let depth = load(frame.depth, i[0], i[1])[0];
@@ -155,6 +154,12 @@ fn depth_neighbourhood(
     }
     let (closest, farthest, moved) = unpack_depth_pair(pack_depth_pair(closest, farthest, moved));
     [closest, farthest, if moved { 1.0 } else { 0.0 }, 0.0]
+}
+
+/// Whether render texel `i` lies inside the render rectangle (`inside_render` of the shaders).
+fn inside_render(params: &TemporalParams, i: [i64; 2]) -> bool {
+    let [rw, rh] = params.render_size.map(i64::from);
+    (0..rw).contains(&i[0]) && (0..rh).contains(&i[1])
 }
 
 /// The texel at `(x, y)`, which the caller has clamped into the image.
@@ -179,11 +184,6 @@ struct Resolver<'a> {
 impl Resolver<'_> {
     fn render_size(&self) -> [i64; 2] {
         self.params.render_size.map(i64::from)
-    }
-
-    fn inside_render(&self, i: [i64; 2]) -> bool {
-        let r = self.render_size();
-        (0..r[0]).contains(&i[0]) && (0..r[1]).contains(&i[1])
     }
 
     /// `sample_history` of the shader: Catmull-Rom on the encoded colour (decoded once),
@@ -260,7 +260,7 @@ impl Resolver<'_> {
         let mut weight_sum = 0.0_f32;
         for k in 0..9 {
             let i = [base[0] + k % 3 - 1, base[1] + k / 3 - 1];
-            if !self.inside_render(i) {
+            if !inside_render(self.params, i) {
                 continue;
             }
             let color = load(self.frame.color, i[0], i[1]);
@@ -354,7 +354,7 @@ impl Resolver<'_> {
             let mut spread_sum = 0.0_f32;
             for k in 0..9 {
                 let i = [base[0] + k % 3 - 1, base[1] + k / 3 - 1];
-                if !self.inside_render(i) {
+                if !inside_render(self.params, i) {
                     continue;
                 }
                 let w = wide_x[(k % 3) as usize] * wide_y[(k / 3) as usize];
