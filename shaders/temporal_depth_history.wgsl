@@ -5,28 +5,16 @@
 // has one depth texture instead of a ping-pong pair to stay inside the memory budget (see the
 // module docs).
 //
-// One r32uint per texel: the closest (largest reverse-Z) and the farthest depth of the 3x3, each
-// as a 15-bit float (`depth_code`), and in the top bit whether any texel of the 3x3 moved this
-// frame. The resolve skips its
-// disocclusion test where the pixel and the previous frame's texels around it were all static:
-// nothing can have been uncovered there, while a wire thinner than a render pixel, in some
-// frames' samples and not others, would otherwise make the closest depth jump and the history
-// be dropped every few frames. Taking the 3x3 here, once per render texel, rather than in the
-// resolve, once per display pixel, is what keeps the resolve's test to one load.
+// The moved flag lets the resolve skip its disocclusion test where the pixel and the previous
+// frame's texels around it were all static: nothing can have been uncovered there, while a wire
+// thinner than a render pixel, in some frames' samples and not others, would otherwise make the
+// closest depth jump and the history be dropped every few frames. Taking the 3x3 here, once per
+// render texel, rather than in the resolve, once per display pixel, is what keeps the resolve's
+// test to one load.
 
 // Prepended at build time: shaders/common/temporal_params.wgsl (`TemporalParams`, the same
-// buffer the resolve binds).
-
-const MOVED_BIT: u32 = 0x80000000u;
-
-// A depth in [0, 2) as 15 bits: its f32 bits from 15 up (sign 0, the exponent's top bit 0
-// below 2), that is the whole exponent and the top 8 bits of the mantissa, truncated. The
-// disocclusion test compares relative differences against a threshold of several percent;
-// this keeps them to 0.4% at every depth, where half precision would lose the far depths of
-// reverse-Z (below 6e-5) and needs a capability (`pack2x16float`) some downlevel devices lack.
-fn depth_code(depth: f32) -> u32 {
-    return bitcast<u32>(depth) >> 15u;
-}
+// buffer the resolve binds, and `inside_render`) and shaders/common/temporal_depth.wgsl (the
+// encoding, `depth_code`, `MOVED_BIT`).
 
 @group(0) @binding(0) var<uniform> params: TemporalParams;
 @group(0) @binding(1) var depth_texture: texture_2d<f32>;
@@ -46,7 +34,7 @@ fn store_depth(@builtin(global_invocation_id) id: vec3<u32>) {
     var moved = 0u;
     for (var k = 0; k < 9; k++) {
         let i = vec2<i32>(id.xy) + vec2<i32>(k % 3 - 1, k / 3 - 1);
-        if any(i < vec2<i32>(0)) || any(i >= vec2<i32>(params.render_size)) {
+        if !inside_render(i) {
             continue;
         }
         // `vec4<f32>(..)` accepts both declarations of `depth_texture`, as in

@@ -4,8 +4,8 @@
 // the two agree to float rounding; every filter uses `textureLoad`, never a hardware sampler,
 // because samplers round their weights to a few bits.
 //
-// Prepended at build time: shaders/common/temporal_params.wgsl (`TemporalParams`) and
-// shaders/common/sampling.wgsl.
+// Prepended at build time: shaders/common/temporal_params.wgsl (`TemporalParams`,
+// `inside_render`) and shaders/common/temporal_depth.wgsl (the depth history's encoding).
 
 
 // Gaussian standard deviation of a current-frame sample's weight, in display pixels.
@@ -20,9 +20,6 @@ const CONFIDENCE_MAX: f32 = 31.875;
 const STATIC_CONFIDENCE_GAIN: f32 = 3.0;
 // Colour stored in the history is clamped to [0, COLOR_MAX] before its perceptual encoding.
 const COLOR_MAX: f32 = 64.0;
-// The depth history's bit that marks a neighbourhood in which something moved
-// (temporal_depth_history.wgsl).
-const MOVED_BIT: u32 = 0x80000000u;
 
 @group(0) @binding(0) var<uniform> params: TemporalParams;
 @group(0) @binding(1) var color_texture: texture_2d<f32>;
@@ -56,10 +53,6 @@ fn rgb_to_ycocg(c: vec3<f32>) -> vec3<f32> {
 
 fn ycocg_to_rgb(c: vec3<f32>) -> vec3<f32> {
     return vec3<f32>(c.x + c.y - c.z, c.x + c.z, c.x - c.y - c.z);
-}
-
-fn inside_render(i: vec2<i32>) -> bool {
-    return all(i >= vec2<i32>(0)) && all(i < vec2<i32>(params.render_size));
 }
 
 // The four Catmull-Rom (Keys, a = -0.5) weights of the texels at -1, 0, 1, 2 from a position
@@ -206,11 +199,7 @@ fn resolve(@builtin(global_invocation_id) id: vec3<u32>) {
         // that covered the whole neighbourhood is gone without motion vectors, a despawn).
         let previous_texel = clamp(vec2<i32>(floor(previous_uv * render)), vec2<i32>(0), last);
         let stored = textureLoad(depth_history, previous_texel, 0).x;
-        // The two 15-bit depths of temporal_depth_history.wgsl, back to f32 (truncated).
-        let before = vec2<f32>(
-            bitcast<f32>((stored & 0x7fffu) << 15u),
-            bitcast<f32>(stored & 0x3fff8000u)
-        );
+        let before = depth_pair(stored);
         let difference = abs(closest_depth - before.x) / max(max(closest_depth, before.x), 1e-6);
         let far_difference = abs(farthest_depth - before.y)
             / max(max(farthest_depth, before.y), 1e-6);

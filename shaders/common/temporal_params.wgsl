@@ -1,6 +1,6 @@
 // The uniform block both temporal shaders bind (temporal_resolve.wgsl and
-// temporal_depth_history.wgsl bind the same buffer); prepended to each at build time
-// (crates/kansei_upscale/src/temporal/gpu.rs).
+// temporal_depth_history.wgsl bind the same buffer, each as `params`), and the render-rectangle
+// test both use; prepended to each at build time (crates/kansei_upscale/src/temporal/gpu.rs).
 
 // Mirrors `GpuTemporalParams` in crates/kansei_upscale/src/temporal/params.rs (48 bytes).
 struct TemporalParams {
@@ -16,4 +16,9 @@ struct TemporalParams {
     // Display pixels per frame below which a pixel counts as static (0: none does).
     static_motion: f32,
     _pad0: u32,
+}
+
+// Whether render texel `i` lies inside the render rectangle (`params` is each shader's binding).
+fn inside_render(i: vec2<i32>) -> bool {
+    return all(i >= vec2<i32>(0)) && all(i < vec2<i32>(params.render_size));
 }

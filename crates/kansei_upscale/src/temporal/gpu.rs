@@ -13,31 +13,36 @@ use crate::gpu::{
 };
 use crate::image::ImageF32;
 
-/// `TemporalParams`, the uniform block of both temporal shaders, prepended to each.
-macro_rules! with_temporal_params {
-    ($shader:expr) => {
+/// `shaders/<file>` after what both temporal shaders share: `shaders/common/temporal_params.wgsl`
+/// (`TemporalParams`, the uniform block of both, and `inside_render`) and
+/// `shaders/common/temporal_depth.wgsl` (the depth history's encoding).
+macro_rules! with_temporal_common {
+    ($file:literal) => {
         concat!(
             include_str!(concat!(
                 env!("CARGO_MANIFEST_DIR"),
                 "/../../shaders/common/temporal_params.wgsl"
             )),
             "\n",
-            $shader
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shaders/common/temporal_depth.wgsl"
+            )),
+            "\n",
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shaders/",
+                $file
+            ))
         )
     };
 }
 
-/// The resolve shader, embedded at compile time (with `shaders/common/temporal_params.wgsl`
-/// and `shaders/common/sampling.wgsl` first).
-pub const TEMPORAL_RESOLVE_WGSL: &str =
-    with_temporal_params!(crate::gpu::shader_with_common!("temporal_resolve.wgsl"));
+/// The resolve shader, embedded at compile time (with the temporal common files first).
+pub const TEMPORAL_RESOLVE_WGSL: &str = with_temporal_common!("temporal_resolve.wgsl");
 
-/// The depth-history shader, embedded at compile time (with
-/// `shaders/common/temporal_params.wgsl` first).
-pub const TEMPORAL_DEPTH_HISTORY_WGSL: &str = with_temporal_params!(include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shaders/temporal_depth_history.wgsl"
-)));
+/// The depth-history shader, embedded at compile time (with the temporal common files first).
+pub const TEMPORAL_DEPTH_HISTORY_WGSL: &str = with_temporal_common!("temporal_depth_history.wgsl");
 
 const LABEL: &str = "kansei:temporal";
 const RESOLVE_LABEL: &str = "kansei:temporal:resolve";
