@@ -1,5 +1,5 @@
 // RCAS, the sharpening pass of Kansei's spatial upscaler: a 5-tap unsharp mask whose strength is
-// lowered per pixel so that no channel leaves the min/max of its five taps.
+// lowered per pixel so that no colour channel leaves the min/max of its five taps.
 //
 // The maths is defined once, in the docs of `kansei_upscale::spatial`
 // (crates/kansei_upscale/src/spatial/mod.rs), and the CPU reference (spatial/rcas.rs) follows it
@@ -46,9 +46,12 @@ fn rcas(@builtin(global_invocation_id) id: vec3<u32>) {
         hi = max(hi, ring[k]);
         spread += ring[k] - centre;
     }
-    // Lower the shared amount until no channel would leave its [lo, hi].
+    // Lower the shared amount until no colour channel would leave its [lo, hi]. Alpha takes no
+    // part: a constant alpha that varies by a rounding step (a resolve's weighted average of
+    // opaque samples) would otherwise stop the sharpening of whichever pixels it lands on,
+    // differently every frame.
     var amount = params.amount;
-    for (var ch = 0; ch < 4; ch++) {
+    for (var ch = 0; ch < 3; ch++) {
         if spread[ch] > 0.0 {
             amount = min(amount, 4.0 * (centre[ch] - lo[ch]) / spread[ch]);
         } else if spread[ch] < 0.0 {
@@ -56,5 +59,7 @@ fn rcas(@builtin(global_invocation_id) id: vec3<u32>) {
         }
     }
     // The clamp only trims float rounding; the limit above already keeps the value inside.
-    textureStore(destination, id.xy, clamp(centre - 0.25 * amount * spread, lo, hi));
+    // Alpha passes through unsharpened.
+    let sharpened = clamp(centre.xyz - 0.25 * amount * spread.xyz, lo.xyz, hi.xyz);
+    textureStore(destination, id.xy, vec4<f32>(sharpened, centre.w));
 }

@@ -87,16 +87,16 @@
 //! # RCAS
 //!
 //! For each output pixel with centre value `e` and the four edge neighbours `n_k` above, left,
-//! right and below (clamped to the image), per channel:
+//! right and below (clamped to the image), per colour channel:
 //!
 //! ```text
 //! out = e + amount * (e - mean(n_k)) = e - amount / 4 * sum_k (n_k - e)
 //! ```
 //!
-//! The `amount` is shared by all four channels. It starts at
-//! `RCAS_MAX_AMOUNT * 2^-sharpness` ([`rcas_amount`]; `sharpness` is in stops, 0 is the
+//! Alpha passes through unsharpened. The `amount` is shared by the three colour channels. It
+//! starts at `RCAS_MAX_AMOUNT * 2^-sharpness` ([`rcas_amount`]; `sharpness` is in stops, 0 is the
 //! strongest, each stop halves it, infinity turns sharpening off), and is then lowered, per
-//! pixel, until no channel leaves `[min, max]` of its five taps: with `S = sum_k (n_k - e)`,
+//! pixel, until no colour channel leaves `[min, max]` of its five taps: with `S = sum_k (n_k - e)`,
 //!
 //! ```text
 //! S > 0:  amount <= 4 (e - min) / S        (the result moves down, towards min)
@@ -127,7 +127,7 @@
 //!   approximate reciprocals, so CPU and GPU agree closely.
 //! - RCAS is written as an unsharp-mask amount instead of a negative lobe weight `w` (they are
 //!   related by `amount = -4w / (1 + 4w)`), its limit uses the min/max of all five taps, alpha
-//!   takes part in the limit, and there is no noise-detection term.
+//!   is passed through, and there is no noise-detection term.
 //! - The passes read textures with `textureLoad` (no sampler, no gather), clamp to edge, and
 //!   work on any size and ratio; EASU is meant for upscaling and does not antialias downscales.
 

@@ -57,17 +57,20 @@ fn rcas_pixel(centre: Rgba, ring: &[Rgba; 4], max_amount: f32) -> Rgba {
             spread[ch] += n[ch] - centre[ch];
         }
     }
-    // Lower the shared amount until no channel would leave its [lo, hi].
+    // Lower the shared amount until no colour channel would leave its [lo, hi]. Alpha takes no
+    // part: a constant alpha that varies by a rounding step would otherwise stop the
+    // sharpening of whichever pixels it lands on.
     let mut amount = max_amount;
-    for ch in 0..4 {
+    for ch in 0..3 {
         if spread[ch] > 0.0 {
             amount = amount.min(4.0 * (centre[ch] - lo[ch]) / spread[ch]);
         } else if spread[ch] < 0.0 {
             amount = amount.min(4.0 * (hi[ch] - centre[ch]) / -spread[ch]);
         }
     }
+    // Alpha passes through unsharpened.
     let mut out = centre;
-    for ch in 0..4 {
+    for ch in 0..3 {
         // The clamp only trims float rounding; the limit above already keeps the value inside.
         // max-then-min rather than `clamp`, which panics on NaN; WGSL's clamp is the same.
         out[ch] = (centre[ch] - 0.25 * amount * spread[ch])
@@ -127,6 +130,44 @@ mod tests {
         let out = rcas_cpu(&input, 1.0)?;
         let got = out.get(2, 1).ok_or("pixel out of range")?;
         assert!((got[0] - 0.2).abs() < 1e-6, "{got:?}");
+        Ok(())
+    }
+
+    #[test]
+    fn alpha_neither_limits_nor_is_sharpened() -> TestResult {
+        // The soft edge above with an alpha that is 1 give or take a half-float step, as a
+        // resolve's weighted average of opaque samples gives: with alpha in the limit, a pixel
+        // whose alpha is its neighbourhood's minimum would not be sharpened at all.
+        let row = [0.0, 0.0, 0.3, 1.0, 1.0];
+        let alpha = |x: u32, y: u32| {
+            if (x + y).is_multiple_of(2) {
+                1.0
+            } else {
+                1.0 - 1.0 / 2048.0
+            }
+        };
+        let noisy = ImageF32::from_fn(5, 3, |x, y| {
+            let v = row[x as usize];
+            [v, v, v, alpha(x, y)]
+        })?;
+        let opaque = ImageF32::from_fn(5, 3, |x, _| {
+            let v = row[x as usize];
+            [v, v, v, 1.0]
+        })?;
+        let (from_noisy, from_opaque) = (rcas_cpu(&noisy, 0.0)?, rcas_cpu(&opaque, 0.0)?);
+        for (y, (a, b)) in (0..).zip(
+            from_noisy
+                .pixels()
+                .chunks(5)
+                .zip(from_opaque.pixels().chunks(5)),
+        ) {
+            for (x, (a, b)) in (0..).zip(a.iter().zip(b)) {
+                assert_eq!(a[..3], b[..3], "({x}, {y})");
+                assert_eq!(a[3], alpha(x, y), "alpha passes through at ({x}, {y})");
+            }
+        }
+        let got = from_noisy.get(2, 1).ok_or("pixel out of range")?;
+        assert!((got[0] - 0.1).abs() < 1e-6, "{got:?}");
         Ok(())
     }
 
