@@ -7,7 +7,9 @@ use std::path::PathBuf;
 
 use bevy::prelude::*;
 use kansei_upscale::{
-    scene_bench::{BenchConfig, BenchReport, MethodResult, headless_plugins, run_bench},
+    scene_bench::{
+        BenchConfig, BenchReport, MethodResult, ResolveCheck, headless_plugins, run_bench,
+    },
     scenes::BenchScene,
 };
 use serde_json::{Value, json};
@@ -37,6 +39,11 @@ pub struct BenchScenesArgs {
     /// Scenes to run (repeat, or separate with commas); default: all.
     #[arg(long = "scene", value_name = "SCENE", num_args = 1.., value_delimiter = ',')]
     scenes: Vec<String>,
+    /// Also recompute every Kansei camera's temporal resolve and sharpening on the CPU from the
+    /// plugin's own inputs, every frame, and report how far the GPU's outputs and history are
+    /// from them (a check for shader changes on real frames).
+    #[arg(long)]
+    check_resolve: bool,
 }
 
 fn parse_size(text: &str) -> Result<[u32; 2], String> {
@@ -72,6 +79,7 @@ pub fn run(args: &BenchScenesArgs) -> Result<(), String> {
         flicker_frames: args.flicker_frames,
         scenes,
         out: Some(args.out.clone()),
+        check_resolve: args.check_resolve,
         ..BenchConfig::default()
     };
     config.validate().map_err(|e| e.to_string())?;
@@ -123,6 +131,22 @@ fn method_json(result: &MethodResult) -> Value {
     })
 }
 
+fn resolve_check_json(check: &ResolveCheck) -> Value {
+    json!({
+        "render": check.render,
+        "frames": check.frames,
+        "passed": check.passed(),
+        "max_output_error": check.max_output_error,
+        "worst_frame": check.worst_frame,
+        "max_sharpened_error": check.max_sharpened_error,
+        "output_values_over_tolerance": check.output_values_over,
+        "history_values": check.history_values,
+        "history_values_differing": check.history_values_differing,
+        "max_history_codes": check.max_history_codes,
+        "depth_texels_differing": check.depth_texels_differing,
+    })
+}
+
 /// The report as JSON (the schema `report.json` has).
 pub fn report_json(report: &BenchReport) -> Value {
     let config = &report.config;
@@ -150,6 +174,7 @@ pub fn report_json(report: &BenchReport) -> Value {
             "description": scene.scene.description(),
             "seconds": scene.seconds,
             "methods": scene.methods.iter().map(method_json).collect::<Vec<_>>(),
+            "resolve_checks": scene.resolve_checks.iter().map(resolve_check_json).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "summary": report.summary.iter().map(|s| json!({
             "method": s.method.name(),
@@ -215,6 +240,27 @@ pub fn report_tables(report: &BenchReport) -> String {
                 m.scores.first_frame_psnr,
                 optional(m.flicker, 3),
                 optional(m.ghosting.map(|g| g.ghost), 2),
+            );
+        }
+        for c in &scene.resolve_checks {
+            let _ = writeln!(
+                out,
+                "[{}] resolve check {}x{}: {} frames; max rel. error {:.1e} (frame {}), sharpened \
+                 {:.1e}, {} values over {:.0e}; history {} of {} values differ (max {} codes); \
+                 depth history {} texels differ",
+                if c.passed() { "pass" } else { "FAIL" },
+                c.render[0],
+                c.render[1],
+                c.frames,
+                c.max_output_error,
+                c.worst_frame,
+                c.max_sharpened_error,
+                c.output_values_over,
+                kansei_upscale::scene_bench::OUTPUT_TOLERANCE,
+                c.history_values_differing,
+                c.history_values,
+                c.max_history_codes,
+                c.depth_texels_differing,
             );
         }
     }

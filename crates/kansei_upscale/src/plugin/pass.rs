@@ -14,7 +14,7 @@ use super::{
 };
 use crate::gpu::GpuContext;
 use crate::spatial::{GpuRcasParams, GpuSpatialUpscaler};
-use crate::temporal::{GpuTemporalResolver, TemporalInputs, TemporalParams};
+use crate::temporal::{GpuTemporalResolver, TemporalInputs};
 
 /// Upscales the render-resolution frame in the main texture to the full display viewport.
 ///
@@ -149,12 +149,8 @@ struct ResolveOutput<'a> {
 ///
 /// When the view sharpens and [`ResolveOutput::sharpen`] is there, the resolve writes the
 /// intermediate texture and RCAS reads it into the destination; otherwise the resolve writes
-/// the destination directly, with no extra pass.
-///
-/// The jitter passed to the resolve is `TemporalJitter::offset` unchanged: Bevy's
-/// `jitter_projection` adds `offset * (2, -2) / size` to the projection's `z_axis.xy`, which
-/// moves every point by `-offset` render pixels on screen (+y down), so render texel `i` sees
-/// the scene at `i + 0.5 + offset`, the resolve's convention.
+/// the destination directly, with no extra pass. The parameters are
+/// [`UpscaleView::temporal_params`].
 fn encode_temporal(
     resolver: &GpuTemporalResolver,
     gpu: &GpuContext,
@@ -164,12 +160,7 @@ fn encode_temporal(
     output: &ResolveOutput<'_>,
     state: &UpscaleView,
 ) -> Result<(), UpscalePassError> {
-    let mut params = TemporalParams::new(
-        state.render.to_array(),
-        state.display.to_array(),
-        state.jitter.to_array(),
-    );
-    params.reset = state.history_reset.is_some();
+    let params = state.temporal_params();
     let destination = output.destination;
     let Some((rcas, intermediate)) = output.sharpen.filter(|_| state.sharpens()) else {
         resolver.encode(

@@ -19,7 +19,7 @@ use super::{
     ExtractedUpscale, HistoryKey, HistoryReset, KanseiUpscalePipelines, UpscaleHistory,
     UpscaleMode, jitter_offset, jitter_phase_count, mip_bias, render_resolution,
 };
-use crate::temporal::TemporalHistory;
+use crate::temporal::{TemporalHistory, TemporalParams};
 
 /// What the pass needs to know about an upscaled view this frame; present only on views the
 /// pass will upscale.
@@ -47,6 +47,23 @@ impl UpscaleView {
     /// the spatial path sharpens EASU's output, the temporal path the resolve's.
     pub fn sharpens(&self) -> bool {
         self.rcas_stops.is_finite()
+    }
+
+    /// The temporal resolve's parameters this frame: the view's sizes and jitter, the history
+    /// ignored when it must be reset, every other parameter at its default.
+    ///
+    /// The jitter is `TemporalJitter::offset` unchanged: Bevy's `jitter_projection` adds
+    /// `offset * (2, -2) / size` to the projection's `z_axis.xy`, which moves every point by
+    /// `-offset` render pixels on screen (+y down), so render texel `i` sees the scene at
+    /// `i + 0.5 + offset`, the resolve's convention.
+    pub fn temporal_params(&self) -> TemporalParams {
+        let mut params = TemporalParams::new(
+            self.render.to_array(),
+            self.display.to_array(),
+            self.jitter.to_array(),
+        );
+        params.reset = self.history_reset.is_some();
+        params
     }
 }
 

@@ -39,6 +39,7 @@ mod capture;
 mod crops;
 pub mod methods;
 pub mod metrics;
+mod probe;
 pub mod report;
 
 use std::path::PathBuf;
@@ -56,6 +57,7 @@ use bevy::{
 pub use crops::{CROP_ZOOM, write_crop_strip};
 pub use methods::{BenchMethod, KANSEI_MODES, LOW_RES_RATIO};
 pub use metrics::{FrameScores, Ghosting};
+pub use probe::{HISTORY_TIE_SHARE, OUTPUT_TOLERANCE, ResolveCheck};
 pub use report::{Check, GHOST_TOLERANCE, MethodResult, MethodSummary, SceneReport};
 
 use crate::{
@@ -93,6 +95,10 @@ pub struct BenchConfig {
     /// standard deviation over the scored frames, white at 8 levels); nothing is written when
     /// `None` (the default).
     pub out: Option<PathBuf>,
+    /// Recompute every Kansei camera's temporal resolve and sharpening on the CPU from the
+    /// plugin's own inputs, every frame, and report how far the GPU's are from them
+    /// ([`SceneReport::resolve_checks`]). Slower; default `false`.
+    pub check_resolve: bool,
 }
 
 impl Default for BenchConfig {
@@ -106,6 +112,7 @@ impl Default for BenchConfig {
             supersample: 4,
             scenes: BenchScene::ALL.to_vec(),
             out: None,
+            check_resolve: false,
         }
     }
 }
@@ -216,6 +223,9 @@ pub fn run_bench(mut app: App, config: &BenchConfig) -> Result<BenchReport, Benc
     config.validate()?;
     let start = Instant::now();
     capture::prepare_app(&mut app, config);
+    let resolve_checks = config
+        .check_resolve
+        .then(|| probe::add_resolve_check(&mut app));
     let adapter = adapter_name(&app);
     info!("scene bench: rendering on {adapter}");
     let mut scenes = Vec::new();
@@ -227,6 +237,10 @@ pub fn run_bench(mut app: App, config: &BenchConfig) -> Result<BenchReport, Benc
         let report = SceneReport {
             scene,
             methods,
+            resolve_checks: resolve_checks
+                .as_ref()
+                .map(probe::ResolveChecks::take)
+                .unwrap_or_default(),
             seconds: scene_start.elapsed().as_secs_f64(),
         };
         info!(

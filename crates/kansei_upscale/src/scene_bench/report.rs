@@ -33,6 +33,10 @@ pub struct SceneReport {
     pub scene: BenchScene,
     /// One result per method, in [`BenchMethod::all`] order.
     pub methods: Vec<MethodResult>,
+    /// Per Kansei camera, how far its GPU resolve was from the CPU reference on this scene's
+    /// frames, when [`BenchConfig::check_resolve`](super::BenchConfig::check_resolve) asked;
+    /// empty otherwise.
+    pub resolve_checks: Vec<super::ResolveCheck>,
     /// Seconds spent rendering and scoring the scene.
     pub seconds: f64,
 }

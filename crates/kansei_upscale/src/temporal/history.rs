@@ -96,11 +96,7 @@ impl TemporalHistory {
     /// [`TemporalHistoryCpu::depth`]).
     pub fn read(&self, ctx: &GpuContext) -> Result<TemporalHistoryCpu, TemporalError> {
         let [width, height] = self.display_size();
-        let color_bytes = read_texture_bytes(ctx, &self.color[self.latest])?;
-        let color = color_bytes
-            .chunks_exact(4)
-            .map(|t| [t[0], t[1], t[2], t[3]].map(|v| f32::from(v) / 255.0))
-            .collect();
+        let color = self.read_color(ctx, self.latest)?;
         let depth_bytes = read_texture_bytes(ctx, &self.depth)?;
         let depth: Vec<u32> = bytemuck::pod_collect_to_vec(&depth_bytes);
         let unpack = |packed: u32| {
@@ -108,8 +104,25 @@ impl TemporalHistory {
             [closest, farthest, if moved { 1.0 } else { 0.0 }, 0.0]
         };
         TemporalHistoryCpu::from_parts(
-            ImageF32::new(width, height, color)?,
+            color,
             ImageF32::new(width, height, depth.into_iter().map(unpack).collect())?,
         )
+    }
+
+    /// Reads back the colour history the next resolve writes (the one [`Self::read`] does not),
+    /// as `k / 255` like [`TemporalHistoryCpu::color`]: after a resolve and before the
+    /// [`swap`](Self::swap), what that resolve wrote.
+    pub fn read_written_color(&self, ctx: &GpuContext) -> Result<ImageF32, TemporalError> {
+        self.read_color(ctx, 1 - self.latest)
+    }
+
+    fn read_color(&self, ctx: &GpuContext, index: usize) -> Result<ImageF32, TemporalError> {
+        let [width, height] = self.display_size();
+        let bytes = read_texture_bytes(ctx, &self.color[index])?;
+        let color = bytes
+            .chunks_exact(4)
+            .map(|t| [t[0], t[1], t[2], t[3]].map(|v| f32::from(v) / 255.0))
+            .collect();
+        Ok(ImageF32::new(width, height, color)?)
     }
 }
