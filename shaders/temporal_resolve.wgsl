@@ -20,6 +20,9 @@ const CONFIDENCE_MAX: f32 = 31.875;
 const STATIC_CONFIDENCE_GAIN: f32 = 3.0;
 // Colour stored in the history is clamped to [0, COLOR_MAX] before its perceptual encoding.
 const COLOR_MAX: f32 = 64.0;
+// A static pixel keeps its history unclipped as far as the history's local mean luma agrees
+// with this frame's: fully when equal, not at all when they differ by this fraction.
+const STATIC_AGREEMENT: f32 = 0.5;
 
 @group(0) @binding(0) var<uniform> params: TemporalParams;
 @group(0) @binding(1) var color_texture: texture_2d<f32>;
@@ -68,12 +71,19 @@ fn catmull_rom_weights(t: f32) -> vec4<f32> {
     );
 }
 
+// A history sample: the resampled colour and confidence, and the plain mean colour of the 4x4
+// texels it was filtered from (the history's local mean, for the static agreement test).
+struct HistorySample {
+    color: vec4<f32>,
+    area: vec3<f32>,
+}
+
 // Catmull-Rom over the 4x4 history texels around `position` (display pixels, texel centres at
 // integers), rows then columns, on the *encoded* colour, decoded once: a filter in the
 // perceptual encoding costs one decode instead of sixteen and rings less on HDR edges. `.w` is
 // the confidence, interpolated bilinearly over the inner 2x2 so it cannot overshoot, then
-// reduced by the blur.
-fn sample_history(position: vec2<f32>) -> vec4<f32> {
+// reduced by the blur. The 4x4's plain mean is decoded too.
+fn sample_history(position: vec2<f32>) -> HistorySample {
     let base = floor(position);
     let t = position - base;
     let b = vec2<i32>(base);
@@ -84,10 +94,13 @@ fn sample_history(position: vec2<f32>) -> vec4<f32> {
     let wx = catmull_rom_weights(t.x);
     let wy = catmull_rom_weights(t.y);
     var encoded = vec3<f32>(0.0);
+    var sum = vec3<f32>(0.0);
     for (var j = 0; j < 4; j++) {
         var row = vec3<f32>(0.0);
         for (var i = 0; i < 4; i++) {
-            row += wx[i] * textureLoad(history_in, vec2<i32>(xs[i], ys[j]), 0).xyz;
+            let e = textureLoad(history_in, vec2<i32>(xs[i], ys[j]), 0).xyz;
+            row += wx[i] * e;
+            sum += e;
         }
         encoded += wy[j] * row;
     }
@@ -105,7 +118,9 @@ fn sample_history(position: vec2<f32>) -> vec4<f32> {
     // 0 on a texel centre and 1 half-way between centres on both axes.
     let blur = 2.0 * (t.x * (1.0 - t.x) + t.y * (1.0 - t.y));
     let confidence = floor((top + t.y * (bottom - top)) * 255.0 + 0.5) / CONFIDENCE_STEPS * (1.0 - RESAMPLE_DECAY * blur);
-    return vec4<f32>(color, confidence);
+    let mean = sum * (1.0 / 16.0);
+    let area = vec3<f32>(decode_channel(mean.x), decode_channel(mean.y), decode_channel(mean.z));
+    return HistorySample(vec4<f32>(color, confidence), area);
 }
 
 // Gaussian weights exp(-d^2 / (2 sigma^2)) of the three sample columns (or rows) of the 3x3
@@ -187,6 +202,7 @@ fn resolve(@builtin(global_invocation_id) id: vec3<u32>) {
     let motion = textureLoad(motion_texture, closest_texel, 0).xy;
     let previous_uv = centre / display - motion;
     var history = vec4<f32>(current.xyz, 0.0);
+    var history_area = vec3<f32>(0.0);
     let on_screen = all(previous_uv >= vec2<f32>(0.0)) && all(previous_uv <= vec2<f32>(1.0));
     let speed = length(motion * display);
     if params.reset == 0u && on_screen {
@@ -206,22 +222,40 @@ fn resolve(@builtin(global_invocation_id) id: vec3<u32>) {
         let unmoved = speed < params.static_motion && (stored & MOVED_BIT) == 0u;
         if difference <= params.depth_threshold
             || (unmoved && far_difference <= params.depth_threshold) {
-            history = sample_history(previous_uv * display - 0.5);
+            let resampled = sample_history(previous_uv * display - 0.5);
+            history = resampled.color;
+            history_area = resampled.area;
         }
     }
 
     // 5. Rectification: clamp the history into the neighbourhood's variance box in YCoCg,
-    // intersected with its min/max box. Static pixels are clamped too: a moving shadow or
-    // light on a static surface changes its colour without any motion vector.
+    // intersected with its min/max box.
     let mean = moment1 / count;
     let deviation = sqrt(max(moment2 / count - mean * mean, vec3<f32>(0.0)));
     let low = max(mean - params.clip_gamma * deviation, lowest);
     let high = min(mean + params.clip_gamma * deviation, highest);
-    let rectified = ycocg_to_rgb(clamp(rgb_to_ycocg(history.xyz), low, high));
     var stillness = 0.0;
     if params.static_motion > 0.0 {
         stillness = clamp(1.0 - speed / params.static_motion, 0.0, 1.0);
     }
+    let history_ycocg = rgb_to_ycocg(history.xyz);
+    var clipped = clamp(history_ycocg, low, high);
+    if history.w > 0.0 {
+        // A static pixel's history holds detail this frame's 3x3 may have missed: a wire or a
+        // texel of a fine texture that only some jitter phases sample. Clipping it to this
+        // frame's box erases that detail in every frame that misses it. But a light or shadow
+        // changing on a static surface changes its colour without motion vectors, and only the
+        // clip follows it. The two differ in area: a change of lighting moves the history's
+        // local mean (its 4x4) away from this frame's 3x3 mean, missed detail barely does. So
+        // the clip is undone in proportion to how well the two means' lumas agree (relative to
+        // the brighter, plus 0.01 so that near-black areas do not divide by zero).
+        let area_luma = rgb_to_ycocg(history_area).x;
+        let disagreement = abs(area_luma - mean.x)
+            / (STATIC_AGREEMENT * (max(area_luma, mean.x) + 0.01));
+        let trust = stillness * clamp(1.0 - disagreement, 0.0, 1.0);
+        clipped += trust * (history_ycocg - clipped);
+    }
+    let rectified = ycocg_to_rgb(clipped);
 
     // 6. Accumulation; static pixels drop the alpha_min floor and average longer.
     let confidence = history.w;

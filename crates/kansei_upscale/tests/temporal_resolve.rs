@@ -573,9 +573,10 @@ fn static_scene_converges() -> TestResult {
     Ok(())
 }
 
-/// Static scene after 32 frames: 26.8 dB measured on lavapipe (first frame 18.6 dB, one-frame
-/// bicubic 18.7 dB), less a 0.8 dB margin.
-const CONVERGED_DB: f64 = 26.0;
+/// Static scene after 32 frames: 32.4 dB measured on lavapipe (first frame 18.6 dB, one-frame
+/// bicubic 18.7 dB; 26.8 dB before static pixels kept the detail their clamp erased, see
+/// `STATIC_AGREEMENT`), less a 0.9 dB margin.
+const CONVERGED_DB: f64 = 31.5;
 /// Moving scene after 24 frames: 23.0 dB measured on lavapipe (16.2 dB with the motion vectors
 /// zeroed, bicubic of the last frame 14.6 dB), less a 1 dB margin.
 const MOVING_DB: f64 = 22.0;
@@ -751,5 +752,101 @@ fn jitter_sign_matters() -> TestResult {
     let wrong = psnr(&output, &expected, 2);
     eprintln!("jitter: {right:.2} dB with the rendered sign, {wrong:.2} dB with the opposite");
     assert!(right >= wrong + 10.0, "{right:.2} vs {wrong:.2} dB");
+    Ok(())
+}
+
+/// A shadow edge sweeping over a static textured wall (no motion vectors: the wall does not
+/// move, its lighting does) must not leave a bright trail: the static-pixel rule that keeps
+/// unclipped history where this frame's samples missed detail (`STATIC_AGREEMENT`) must let the
+/// clip follow a change of lighting. 2x, a soft edge moving half a display pixel per frame for
+/// 48 frames: the mean error of the pixels the edge passed 3 to 12 pixels ago must stay small,
+/// that of pixels shadowed from the start near zero. Run on the CPU reference, which the parity tests above tie
+/// to the shader.
+#[test]
+fn moving_shadow_on_a_static_wall_leaves_no_trail() -> TestResult {
+    let (render, display) = ([48, 16], [96, 32]);
+    let edge = |t: u32| 30.0 + 0.5 * t as f32;
+    let wall = |x: f32, y: f32, t: u32| {
+        let texture = 0.5
+            + 0.15
+                * (std::f32::consts::TAU * x / 3.7).sin()
+                * (std::f32::consts::TAU * y / 4.3).sin();
+        let lit = ((x - edge(t)) + 0.5).clamp(0.0, 1.0);
+        let light = 0.3 + 0.7 * lit;
+        [
+            texture * light,
+            texture * light * 0.9,
+            texture * light * 0.8,
+            1.0,
+        ]
+    };
+    let depth = filled(render, [0.5, 0.0, 0.0, 0.0])?;
+    let motion = filled(render, [0.0; 4])?;
+    let mut history = kansei_upscale::temporal::TemporalHistoryCpu::new(display)?;
+    let frames = 48;
+    let mut last = None;
+    for t in 0..frames {
+        let j = jitter(t);
+        let color = ImageF32::from_fn(render[0], render[1], |x, y| {
+            wall(
+                (x as f32 + 0.5 + j[0]) * 2.0,
+                (y as f32 + 0.5 + j[1]) * 2.0,
+                t,
+            )
+        })?;
+        let mut params = TemporalParams::new(render, display, j);
+        params.reset = t == 0;
+        let frame = TemporalFrame {
+            color: &color,
+            depth: &depth,
+            motion: &motion,
+        };
+        let (output, next) = resolve_cpu(&frame, &history, &params)?;
+        history = next;
+        last = Some(output);
+    }
+    let output = last.ok_or("no frames")?;
+    let t = frames - 1;
+    let truth = ImageF32::from_fn(display[0], display[1], |x, y| {
+        let mut sum = [0.0; 4];
+        for j in 0..8 {
+            for i in 0..8 {
+                let v = wall(
+                    x as f32 + (i as f32 + 0.5) / 8.0,
+                    y as f32 + (j as f32 + 0.5) / 8.0,
+                    t,
+                );
+                for c in 0..4 {
+                    sum[c] += v[c] / 64.0;
+                }
+            }
+        }
+        sum
+    })?;
+    // Mean signed error (output - truth) of the first channel over columns `columns`, rows
+    // away from the top and bottom edges.
+    let error = |columns: std::ops::Range<u32>| {
+        let (mut sum, mut count) = (0.0_f64, 0_u32);
+        for y in 4..display[1] - 4 {
+            for x in columns.clone() {
+                let (o, e) = (
+                    output.get(x, y).unwrap_or_default(),
+                    truth.get(x, y).unwrap_or_default(),
+                );
+                sum += f64::from(o[0] - e[0]);
+                count += 1;
+            }
+        }
+        sum / f64::from(count)
+    };
+    let now = edge(t) as u32;
+    let trail = error(now - 12..now - 3);
+    let settled = error(6..24);
+    println!("moving shadow: trail error {trail:+.4}, settled shadow error {settled:+.4}");
+    // Measured: trail +0.0089 (the shadow is 0.15 to 0.2 there: about 3 levels of 8-bit sRGB
+    // too bright); +0.0042 with the clip on every static pixel, +0.021 with
+    // STATIC_AGREEMENT = 1.0. Settled shadow: 0.0000.
+    assert!(trail.abs() < 0.012, "trail error {trail}");
+    assert!(settled.abs() < 0.002, "settled error {settled}");
     Ok(())
 }

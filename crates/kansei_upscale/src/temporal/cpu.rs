@@ -6,7 +6,8 @@ use super::encoding::{
     pack_depth_pair, rgb_to_ycocg, unpack_depth_pair, ycocg_to_rgb,
 };
 use super::params::{
-    CONFIDENCE_MAX, RESAMPLE_DECAY, SAMPLE_SIGMA, STATIC_CONFIDENCE_GAIN, TemporalParams,
+    CONFIDENCE_MAX, RESAMPLE_DECAY, SAMPLE_SIGMA, STATIC_AGREEMENT, STATIC_CONFIDENCE_GAIN,
+    TemporalParams,
 };
 use super::{TemporalError, check_covers};
 use crate::image::{ImageF32, Rgba};
@@ -187,8 +188,9 @@ impl Resolver<'_> {
     }
 
     /// `sample_history` of the shader: Catmull-Rom on the encoded colour (decoded once),
-    /// bilinear confidence reduced by the blur of the resampling.
-    fn sample_history(&self, position: [f32; 2]) -> [f32; 4] {
+    /// bilinear confidence reduced by the blur of the resampling; and the 4x4's plain mean
+    /// colour, decoded.
+    fn sample_history(&self, position: [f32; 2]) -> ([f32; 4], [f32; 3]) {
         let base = position.map(f32::floor);
         let t = [position[0] - base[0], position[1] - base[1]];
         let b = base.map(|v| v as i64);
@@ -197,12 +199,14 @@ impl Resolver<'_> {
         let ys = [-1, 0, 1, 2].map(|o| (b[1] + o).clamp(0, dh - 1));
         let (wx, wy) = (catmull_rom_weights(t[0]), catmull_rom_weights(t[1]));
         let mut encoded = [0.0_f32; 3];
+        let mut sum = [0.0_f32; 3];
         for (&y, wj) in ys.iter().zip(wy) {
             let mut row = [0.0_f32; 3];
             for (&x, wi) in xs.iter().zip(wx) {
                 let e = load(&self.history.color, x, y);
                 for c in 0..3 {
                     row[c] += wi * e[c];
+                    sum[c] += e[c];
                 }
             }
             for c in 0..3 {
@@ -219,7 +223,8 @@ impl Resolver<'_> {
         let blur = 2.0 * (t[0] * (1.0 - t[0]) + t[1] * (1.0 - t[1]));
         let confidence =
             decode_confidence(top + t[1] * (bottom - top)) * (1.0 - RESAMPLE_DECAY * blur);
-        [color[0], color[1], color[2], confidence]
+        let area = sum.map(|s| decode_channel(s * (1.0 / 16.0)));
+        ([color[0], color[1], color[2], confidence], area)
     }
 
     /// One invocation of `resolve`: the output texel and the history texel.
@@ -296,6 +301,7 @@ impl Resolver<'_> {
             centre[1] / display[1] - motion[1],
         ];
         let mut history = [current[0], current[1], current[2], 0.0];
+        let mut history_area = [0.0_f32; 3];
         let on_screen = previous_uv.iter().all(|uv| (0.0..=1.0).contains(uv));
         let speed = (motion[0] * display[0]).hypot(motion[1] * display[1]);
         if !p.reset && on_screen {
@@ -311,28 +317,39 @@ impl Resolver<'_> {
                 (farthest_depth - before[1]).abs() / farthest_depth.max(before[1]).max(1e-6);
             let unmoved = speed < p.static_motion && before[2] == 0.0;
             if difference <= p.depth_threshold || (unmoved && far_difference <= p.depth_threshold) {
-                history = self.sample_history([
+                (history, history_area) = self.sample_history([
                     previous_uv[0] * display[0] - 0.5,
                     previous_uv[1] * display[1] - 0.5,
                 ]);
             }
         }
 
-        // 5. Rectification (static pixels too).
-        let mut target = rgb_to_ycocg([history[0], history[1], history[2]]);
-        for c in 0..3 {
-            let mean = moment1[c] / count;
-            let deviation = (moment2[c] / count - mean * mean).max(0.0).sqrt();
-            let low = (mean - p.clip_gamma * deviation).max(lowest[c]);
-            let high = (mean + p.clip_gamma * deviation).min(highest[c]);
-            // WGSL `clamp(e, low, high)` is `min(max(e, low), high)`.
-            target[c] = target[c].max(low).min(high);
-        }
-        let rectified = ycocg_to_rgb(target);
+        // 5. Rectification, undone on static pixels as far as the history's local mean agrees
+        // with this frame's (see the shader for why).
+        let mean = moment1.map(|m| m / count);
         let mut stillness = 0.0;
         if p.static_motion > 0.0 {
             stillness = (1.0 - speed / p.static_motion).clamp(0.0, 1.0);
         }
+        let history_ycocg = rgb_to_ycocg([history[0], history[1], history[2]]);
+        let mut clipped = [0.0_f32; 3];
+        for c in 0..3 {
+            let deviation = (moment2[c] / count - mean[c] * mean[c]).max(0.0).sqrt();
+            let low = (mean[c] - p.clip_gamma * deviation).max(lowest[c]);
+            let high = (mean[c] + p.clip_gamma * deviation).min(highest[c]);
+            // WGSL `clamp(e, low, high)` is `min(max(e, low), high)`.
+            clipped[c] = history_ycocg[c].max(low).min(high);
+        }
+        if history[3] > 0.0 {
+            let area_luma = rgb_to_ycocg(history_area)[0];
+            let disagreement =
+                (area_luma - mean[0]).abs() / (STATIC_AGREEMENT * (area_luma.max(mean[0]) + 0.01));
+            let trust = stillness * (1.0 - disagreement).clamp(0.0, 1.0);
+            for c in 0..3 {
+                clipped[c] += trust * (history_ycocg[c] - clipped[c]);
+            }
+        }
+        let rectified = ycocg_to_rgb(clipped);
 
         // 6. Accumulation.
         let confidence = history[3];

@@ -354,7 +354,7 @@ mod tests {
     use super::*;
     use crate::temporal::params::{
         COLOR_MAX, CONFIDENCE_MAX, CONFIDENCE_STEPS, GpuTemporalParams, RESAMPLE_DECAY,
-        SAMPLE_SIGMA, STATIC_CONFIDENCE_GAIN,
+        SAMPLE_SIGMA, STATIC_AGREEMENT, STATIC_CONFIDENCE_GAIN,
     };
     use wgpu::naga;
 
@@ -452,6 +452,7 @@ mod tests {
             format!("const CONFIDENCE_MAX: f32 = {CONFIDENCE_MAX:?};"),
             format!("const COLOR_MAX: f32 = {COLOR_MAX:?};"),
             format!("const STATIC_CONFIDENCE_GAIN: f32 = {STATIC_CONFIDENCE_GAIN:?};"),
+            format!("const STATIC_AGREEMENT: f32 = {STATIC_AGREEMENT:?};"),
         ] {
             assert!(
                 TEMPORAL_RESOLVE_WGSL.contains(&constant),

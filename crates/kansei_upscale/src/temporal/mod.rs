@@ -43,10 +43,7 @@
 //!    (`d^2 = dx^2 + dy^2`), so three exponentials per axis serve all nine samples; they are
 //!    computed relative to the middle column and row, the nearest, so the mean never divides by
 //!    an underflowed sum. `current` is their normalised weighted mean; the frame's weight `w` is
-//!    the sum of the absolute weights (at most 1). A variant that summed only the 2x2 samples
-//!    around the pixel centre (the others weigh at most 0.1% of the nearest from a scale of 1.5
-//!    on) saved four exponentials but, for reasons not found, raised the flicker of
-//!    `kansei upscale bench-scenes`' textures scene at `Quality` from 0.48 to 1.16 levels.
+//!    the sum of the absolute weights (at most 1).
 //! 3. **Reprojection.** The motion vector of the closest-depth texel of the 3x3 (dilated motion
 //!    vectors, so edges move with the foreground); the history is sampled at `uv - motion` with
 //!    Catmull-Rom (Keys, `a = -0.5`, 4x4 texels) on the *encoded* colour
@@ -74,10 +71,22 @@
 //!    the thin-geometry scene of `kansei upscale bench-scenes` lost its history every few
 //!    frames at 2x (flicker 4.6 levels; with it 0.48).
 //! 5. **Rectification.** The history is clamped, in `YCoCg`, into the 3x3's box
-//!    `mean ± clip_gamma * deviation`, intersected with its min/max box. Static pixels too:
-//!    keeping their history unclamped held sub-pixel wires at 2x (34.5 dB on the thin-geometry
-//!    scene of `kansei upscale bench-scenes` against 24.6 clamped) but made moving shadows on a
-//!    static floor smear in the showcase, which the bench scenes (no shadows) did not show.
+//!    `mean ± clip_gamma * deviation`, intersected with its min/max box. On a static pixel
+//!    the clamp is then partly undone, by `trust = stillness * clamp(1 - |a - m| /
+//!    (STATIC_AGREEMENT * (max(a, m) + 0.01)), 0, 1)` ([`STATIC_AGREEMENT`]), where `a` is
+//!    the luma of the history's local mean (the plain mean of the 4x4 texels of step 3) and `m`
+//!    that of the 3x3's mean: the history keeps detail that only some jitter phases sample (a
+//!    sub-pixel wire, a fine texture), which the clamp erased in every frame that missed it,
+//!    while a change of lighting on a static surface, which has no motion vectors, moves the
+//!    local mean and is still clamped. Keeping static history wholly unclamped held sub-pixel
+//!    wires at 2x (34.5 dB on the thin-geometry scene of `kansei upscale bench-scenes` against
+//!    24.6 clamped) but made moving shadows on a static floor smear in the showcase; with the
+//!    agreement test, `tests/temporal_resolve.rs` measures the trail of a shadow edge moving
+//!    half a pixel per frame over a textured wall at 0.009 (0.004 always clamped, 0.021 with
+//!    `STATIC_AGREEMENT = 1`), and the bench scenes gain 1.5 to 2 dB where the camera is
+//!    still. The limit: a lighting change smaller than about `STATIC_AGREEMENT / 2` of the
+//!    local luma is followed at the accumulation's pace, which the 8-bit history can stall a
+//!    few steps short.
 //! 6. **Accumulation.** With `n` the history's confidence (0 when rejected or on `reset`), a
 //!    pixel with `n = 0` shows `spread`: the mean of step 2 with `sigma` times the larger scale
 //!    factor, which interpolates between this frame's samples instead of picking the nearest
@@ -146,7 +155,7 @@ pub use history::TemporalHistory;
 pub use memory::{HISTORY_COLOR_FORMAT, HISTORY_DEPTH_FORMAT, memory_bytes};
 pub use params::{
     COLOR_MAX, CONFIDENCE_MAX, CONFIDENCE_STEPS, GpuTemporalParams, RESAMPLE_DECAY, SAMPLE_SIGMA,
-    STATIC_CONFIDENCE_GAIN, TemporalParams,
+    STATIC_AGREEMENT, STATIC_CONFIDENCE_GAIN, TemporalParams,
 };
 
 use crate::gpu::GpuError;

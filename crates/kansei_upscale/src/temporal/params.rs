@@ -29,6 +29,14 @@ pub const CONFIDENCE_MAX: f32 = 31.875;
 /// display pixel; with a 1/32 blend each hit moved it by 3% of its contrast, the flicker
 /// `kansei upscale bench-scenes` measured on its thin-geometry scene.
 pub const STATIC_CONFIDENCE_GAIN: f32 = 3.0;
+/// How far a static pixel keeps its history unclipped (`STATIC_AGREEMENT` in the shader): by
+/// `trust = stillness * clamp(1 - |a - m| / (STATIC_AGREEMENT * (max(a, m) + 0.01)), 0, 1)`,
+/// with `a` the luma of the history's local mean (the plain mean of the 4x4 texels its
+/// Catmull-Rom sample reads) and `m` the luma of this frame's 3x3 mean, the clipped history is
+/// moved back towards the unclipped one. Missed sub-pixel detail (a wire, a fine texture
+/// sampled by some jitter phases only) barely moves the local mean and keeps its history; a
+/// change of lighting on a static surface moves it and is clipped as before.
+pub const STATIC_AGREEMENT: f32 = 0.5;
 /// History colour is clamped to `[0, COLOR_MAX]` before it is encoded.
 pub const COLOR_MAX: f32 = 64.0;
 
