@@ -10,6 +10,7 @@ use bevy::{
     core_pipeline::tonemapping::Tonemapping,
     prelude::*,
     render::{
+        Render, RenderApp, RenderSystems,
         render_resource::{TextureFormat, TextureUsages},
         view::screenshot::{Screenshot, ScreenshotCaptured},
     },
@@ -21,7 +22,7 @@ use super::{
 use crate::{
     ImageF32,
     eval::{linear_to_srgb, srgb_to_linear},
-    plugin::{KanseiUpscale, KanseiUpscalePlugin, render_resolution},
+    plugin::{KanseiUpscale, KanseiUpscalePlugin, UpscaleView, render_resolution},
     scenes::{ActiveScene, BenchScenesPlugin, FOV, FRAME_SECONDS, SceneCamera, SceneClock},
 };
 
@@ -42,14 +43,54 @@ struct ShotTarget {
 /// Updates we are willing to wait for outstanding screenshots.
 const MAX_WAIT_UPDATES: u32 = 120;
 
+/// The render resolutions of the Kansei cameras that rendered a frame with the spatial
+/// fallback instead of the temporal resolve (a shader that does not build, a missing prepass);
+/// shared by the main and the render world, filled by [`record_spatial_fallbacks`]. The
+/// harness refuses to score such a run: the rows would say "Kansei" and measure EASU.
+#[derive(Resource, Clone, Default)]
+struct SpatialFallbacks(Arc<Mutex<Vec<[u32; 2]>>>);
+
+fn record_spatial_fallbacks(views: Query<&UpscaleView>, fallbacks: Res<SpatialFallbacks>) {
+    let Ok(mut sizes) = fallbacks.0.lock() else {
+        return;
+    };
+    for view in views.iter().filter(|view| !view.temporal) {
+        let render = view.render.to_array();
+        if !sizes.contains(&render) {
+            sizes.push(render);
+        }
+    }
+}
+
+/// The harness's refusal when Kansei cameras fell back to the spatial path.
+fn fallback_error(sizes: &[[u32; 2]]) -> Option<BenchError> {
+    if sizes.is_empty() {
+        return None;
+    }
+    let sizes: Vec<String> = sizes.iter().map(|[w, h]| format!("{w}x{h}")).collect();
+    Some(BenchError::Render(format!(
+        "the Kansei camera(s) rendering at {} used the spatial fallback (EASU + RCAS) instead of \
+         the temporal resolve (see the warning above), so their scores would not measure it",
+        sizes.join(", ")
+    )))
+}
+
 /// Adds the plugins, resources and cameras of the harness to `app` and finishes it.
 pub(crate) fn prepare_app(app: &mut App, config: &BenchConfig) {
     if !app.is_plugin_added::<KanseiUpscalePlugin>() {
         app.add_plugins(KanseiUpscalePlugin);
     }
+    let fallbacks = SpatialFallbacks::default();
     app.add_plugins(BenchScenesPlugin)
         .insert_resource(Captured::default())
+        .insert_resource(fallbacks.clone())
         .insert_resource(ClearColor(Color::srgb(0.46, 0.62, 0.80)));
+    if let Some(render_app) = app.get_sub_app_mut(RenderApp) {
+        render_app.insert_resource(fallbacks).add_systems(
+            Render,
+            record_spatial_fallbacks.in_set(RenderSystems::Queue),
+        );
+    }
     let display = UVec2::from(config.display);
     let supersample = config.supersample;
     app.add_systems(
@@ -143,6 +184,15 @@ pub(crate) fn render_scene(
         }
         request_screenshots(app, &shots, frame, config.supersample);
         app.update();
+    }
+    let fallbacks = app.world().resource::<SpatialFallbacks>().clone();
+    if let Some(error) = fallbacks
+        .0
+        .lock()
+        .ok()
+        .and_then(|sizes| fallback_error(&sizes))
+    {
+        return Err(error);
     }
     let expected = shots.len() * config.frames as usize;
     let captured = app.world().resource::<Captured>().clone();
@@ -309,6 +359,15 @@ mod tests {
         let frame = frame_from_screenshot(&image(2, 1, texels), 1).expect("converts");
         let p = frame.pixels()[1];
         assert!((p[0] - 200.0 / 255.0).abs() < 1e-5 && (p[2] - 50.0 / 255.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn a_spatial_fallback_stops_the_run_and_names_the_cameras() {
+        assert!(fallback_error(&[]).is_none());
+        let error = fallback_error(&[[213, 120], [160, 90]]).map(|e| e.to_string());
+        let message = error.unwrap_or_default();
+        assert!(message.contains("213x120, 160x90"), "{message}");
+        assert!(message.contains("spatial fallback"), "{message}");
     }
 
     #[test]
