@@ -59,7 +59,7 @@ pub use extract::{ExtractedUpscale, extract_kansei_upscale};
 pub use history::{HistoryKey, HistoryReset, UpscaleHistory};
 pub use jitter::{halton, jitter_offset, jitter_phase_count};
 pub use mode::UpscaleMode;
-pub use pass::kansei_upscale;
+pub use pass::{UpscalePassView, kansei_upscale};
 pub use pipeline::{
     KanseiUpscalePipelines, UpscaleKernels, UpscalePassError, UpscaleTarget,
     init_kansei_upscale_pipelines,

@@ -16,6 +16,16 @@ use crate::gpu::GpuContext;
 use crate::spatial::{GpuRcasParams, GpuSpatialUpscaler};
 use crate::temporal::{GpuTemporalResolver, TemporalInputs};
 
+/// What the upscale pass reads of a view: its main textures, the state `prepare` left, the
+/// intermediate texture (when it sharpens), the prepass textures and the temporal history.
+pub type UpscalePassView = (
+    &'static ViewTarget,
+    &'static UpscaleView,
+    Option<&'static UpscaleIntermediate>,
+    Option<&'static ViewPrepassTextures>,
+    Option<&'static UpscaleTemporalHistory>,
+);
+
 /// Upscales the render-resolution frame in the main texture to the full display viewport.
 ///
 /// In `Core3dSystems::EarlyPostProcess`, where Bevy runs TAA and DLSS: after the main pass,
@@ -26,15 +36,8 @@ use crate::temporal::{GpuTemporalResolver, TemporalInputs};
 /// inputs is missing this frame the view gets the spatial upscaler, with one warning per
 /// camera. The GPU time shows up as
 /// `render/kansei_upscale/elapsed_gpu` with `RenderDiagnosticsPlugin`.
-#[allow(clippy::type_complexity)]
 pub fn kansei_upscale(
-    view: ViewQuery<(
-        &ViewTarget,
-        &UpscaleView,
-        Option<&UpscaleIntermediate>,
-        Option<&ViewPrepassTextures>,
-        Option<&UpscaleTemporalHistory>,
-    )>,
+    view: ViewQuery<UpscalePassView>,
     pipelines: Option<Res<KanseiUpscalePipelines>>,
     mut ctx: RenderContext,
     mut warned: Local<bool>,

@@ -22,11 +22,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use bevy::core_pipeline::prepass::ViewPrepassTextures;
 use bevy::core_pipeline::{Core3d, Core3dSystems};
 use bevy::prelude::*;
 use bevy::render::renderer::{RenderContext, ViewQuery};
-use bevy::render::view::ViewTarget;
 use bevy::render::{Render, RenderApp, RenderSystems};
 
 use crate::ImageF32;
@@ -35,8 +33,7 @@ use crate::gpu::{
     read_image, workgroups_2d,
 };
 use crate::plugin::{
-    KanseiUpscalePipelines, UpscaleIntermediate, UpscaleTemporalHistory, UpscaleView,
-    kansei_upscale,
+    KanseiUpscalePipelines, UpscalePassView, UpscaleTemporalHistory, kansei_upscale,
 };
 use crate::spatial::rcas_cpu;
 use crate::temporal::{
@@ -248,15 +245,8 @@ impl CopyKernels {
 /// them: the render rectangle of the frame it read (now the other main texture, as the pass
 /// flipped them), the prepass depth and motion vectors, the resolve's output (the intermediate
 /// texture when the view sharpens, else the main texture) and RCAS's (the main texture).
-#[allow(clippy::type_complexity)]
 fn copy_resolve_inputs(
-    view: ViewQuery<(
-        &ViewTarget,
-        &UpscaleView,
-        Option<&UpscaleIntermediate>,
-        Option<&ViewPrepassTextures>,
-        Option<&UpscaleTemporalHistory>,
-    )>,
+    view: ViewQuery<UpscalePassView>,
     pipelines: Option<Res<KanseiUpscalePipelines>>,
     mut kernels: Local<Option<CopyKernels>>,
     mut copied: ResMut<CopiedFrames>,
