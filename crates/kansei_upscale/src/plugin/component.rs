@@ -54,13 +54,16 @@ use super::UpscaleMode;
 /// - The upscale is temporal (`kansei_upscale::temporal`): the projection is jittered along a
 ///   Halton(2, 3) sequence of `ceil(8 * ratio^2)` phases, and each display pixel blends this
 ///   frame's samples into a history reprojected with the motion vectors, rejected where the
-///   depth says it was disoccluded and clamped to this frame's neighbourhood. A static scene
+///   depth says it was disoccluded and clamped to this frame's neighbourhood (on static pixels
+///   only as far as the history's local brightness disagrees with this frame's, so sub-pixel
+///   wires and fine textures that only some jitter phases sample are kept). A static scene
 ///   recovers detail the lower resolution alone loses (measured at `Performance` and the
 ///   default sharpness in `tests/upscale_temporal.rs`: 21.5 dB against a native render on the
-///   first frame, 28.0 dB after 36 frames (26.5 dB at sharpness 0), where the spatial path
+///   first frame, 29.3 dB after 36 frames (27.1 dB at sharpness 0), where the spatial path
 ///   stays at 21.1 dB). The price is a history of
 ///   12 bytes per display pixel (99.5 MB at 4K), some ghosting on fast or transparent motion,
-///   and a few blurrier frames after each reset (first frame, resize, mode change, `reset`).
+///   a faint trail behind shadows sweeping slowly over static surfaces, and a few blurrier
+///   frames after each reset (first frame, resize, mode change, `reset`).
 /// - [`KanseiUpscale::sharpness`] applies on both paths. On the temporal path RCAS sharpens a
 ///   copy of the resolve (written to a display-sized intermediate texture in the view's format,
 ///   one more compute pass and `display` texels of that format); the history keeps the
