@@ -227,6 +227,27 @@ impl Resolver<'_> {
         ([color[0], color[1], color[2], confidence], area)
     }
 
+    /// The mean of this frame's 3x3 samples around `base` weighted `wx[column] * wy[row]`
+    /// (texels outside the render rectangle skipped), and the sum of those weights: the
+    /// shader's `current` (step 2) and `spread` (step 6), which add in this order.
+    fn weighted_mean(&self, base: [i64; 2], wx: [f32; 3], wy: [f32; 3]) -> (Rgba, f32) {
+        let mut weighted = [0.0_f32; 4];
+        let mut weight_sum = 0.0_f32;
+        for k in 0..9 {
+            let i = [base[0] + k % 3 - 1, base[1] + k / 3 - 1];
+            if !inside_render(self.params, i) {
+                continue;
+            }
+            let color = load(self.frame.color, i[0], i[1]);
+            let w = wx[(k % 3) as usize] * wy[(k / 3) as usize];
+            for c in 0..4 {
+                weighted[c] += w * color[c];
+            }
+            weight_sum += w;
+        }
+        (weighted.map(|v| v / weight_sum), weight_sum)
+    }
+
     /// One invocation of `resolve`: the output texel and the history texel.
     fn pixel(&self, x: u32, y: u32) -> (Rgba, Rgba) {
         let p = self.params;
@@ -251,8 +272,8 @@ impl Resolver<'_> {
             axis_weights(offset_y, inv_two_sigma2),
         );
 
-        // 1. The 3x3 render neighbourhood of the nearest sample, and the weighted sum of its
-        // samples.
+        // 1. The 3x3 render neighbourhood of the nearest sample. (The shader also accumulates
+        // the weighted sum of step 2 in this loop; `weighted_mean` adds in the same order.)
         let mut moment1 = [0.0_f32; 3];
         let mut moment2 = [0.0_f32; 3];
         let mut lowest = [1e30_f32; 3];
@@ -261,19 +282,12 @@ impl Resolver<'_> {
         let mut closest_depth = -1.0_f32;
         let mut farthest_depth = 2.0_f32;
         let mut closest_texel = base;
-        let mut weighted = [0.0_f32; 4];
-        let mut weight_sum = 0.0_f32;
         for k in 0..9 {
             let i = [base[0] + k % 3 - 1, base[1] + k / 3 - 1];
             if !inside_render(self.params, i) {
                 continue;
             }
             let color = load(self.frame.color, i[0], i[1]);
-            let w = wx[(k % 3) as usize] * wy[(k / 3) as usize];
-            for c in 0..4 {
-                weighted[c] += w * color[c];
-            }
-            weight_sum += w;
             let ycocg = rgb_to_ycocg(rgb(color));
             moment1 = add3(moment1, ycocg);
             moment2 = add3(moment2, ycocg.map(|v| v * v));
@@ -290,7 +304,7 @@ impl Resolver<'_> {
             }
         }
         // 2. This frame's estimate and its weight.
-        let current = weighted.map(|v| v / weight_sum);
+        let (current, weight_sum) = self.weighted_mean(base, wx, wy);
         let nearest2 = offset_x[1] * offset_x[1] + offset_y[1] * offset_y[1];
         let sample_weight = ((-nearest2 * inv_two_sigma2).exp() * weight_sum).min(1.0);
 
@@ -363,25 +377,11 @@ impl Resolver<'_> {
         } else {
             let widest = scale[0].max(scale[1]);
             let inv_two_sigma2_wide = inv_two_sigma2 / (widest * widest);
-            let (wide_x, wide_y) = (
+            (incoming, _) = self.weighted_mean(
+                base,
                 axis_weights(offset_x, inv_two_sigma2_wide),
                 axis_weights(offset_y, inv_two_sigma2_wide),
             );
-            let mut spread = [0.0_f32; 4];
-            let mut spread_sum = 0.0_f32;
-            for k in 0..9 {
-                let i = [base[0] + k % 3 - 1, base[1] + k / 3 - 1];
-                if !inside_render(self.params, i) {
-                    continue;
-                }
-                let w = wide_x[(k % 3) as usize] * wide_y[(k / 3) as usize];
-                let color = load(self.frame.color, i[0], i[1]);
-                for c in 0..4 {
-                    spread[c] += w * color[c];
-                }
-                spread_sum += w;
-            }
-            incoming = spread.map(|v| v / spread_sum);
         }
         let resolved =
             [0, 1, 2].map(|c| (rectified[c] + alpha * (incoming[c] - rectified[c])).max(0.0));
