@@ -71,6 +71,10 @@ pub struct BenchConfig {
     pub mix: BenchMix,
     /// Seed of the town and the spawn points.
     pub seed: u64,
+    /// Whether the town registers a flow field per doorstep (built before the first tick, as
+    /// a game would at a loading screen), so that the villagers' paths to their homes,
+    /// workplaces and taverns are traced from a field instead of searched.
+    pub doorstep_fields: bool,
 }
 
 impl Default for BenchConfig {
@@ -81,6 +85,7 @@ impl Default for BenchConfig {
             warmup: 120,
             mix: BenchMix::Mixed,
             seed: 7,
+            doorstep_fields: true,
         }
     }
 }
@@ -173,6 +178,8 @@ pub struct BenchReport {
     pub decisions_per_tick: f64,
     /// Path queries answered during the timed ticks.
     pub path_answers: u64,
+    /// Of those, the queries answered from a flow field instead of a search.
+    pub paths_traced: u64,
     /// Entities the scenario added to the world (NPCs plus the player; Bevy's own entities
     /// for resources and systems, there before the first NPC, are not counted).
     pub entities: u32,
@@ -221,6 +228,14 @@ pub fn build_app(config: &BenchConfig) -> Result<(App, [usize; 3], u32), BenchEr
     for exit in &town.exits {
         flows.add(*exit);
     }
+    if config.doorstep_fields {
+        for doorstep in &town.doorsteps {
+            flows.add(*doorstep);
+        }
+    }
+    // Built now, as a game would at a loading screen: one field per tick would take the
+    // first ticks (warm-up) too, at about 0.7 ms each.
+    flows.build_missing(&town.grid);
     app.insert_resource(flows);
 
     let mut rng = SeededRng::new(config.seed);
@@ -362,6 +377,7 @@ pub fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
     let mut stages: [Vec<Duration>; 5] = std::array::from_fn(|_| Vec::with_capacity(n));
     let mut decisions = 0u64;
     let mut path_answers = 0u64;
+    let mut paths_traced = 0u64;
     for t in config.warmup..config.warmup + config.ticks {
         let total = tick(&mut app, t);
         let timings = app.world().resource::<NpcTimings>().clone();
@@ -372,6 +388,7 @@ pub fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
         stages[4].push(timings.navigation);
         decisions += timings.decisions as u64;
         path_answers += timings.path_answers as u64;
+        paths_traced += timings.paths_traced as u64;
     }
     let [total, perception, decision, steering, navigation] =
         stages.map(|mut s| StageTimes::from_samples(&mut s));
@@ -391,6 +408,7 @@ pub fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
         navigation,
         decisions_per_tick: decisions as f64 / config.ticks as f64,
         path_answers,
+        paths_traced,
         entities,
         bytes_per_agent,
         paths,

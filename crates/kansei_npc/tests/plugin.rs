@@ -1,5 +1,5 @@
 //! The NPC stack in a Bevy app: entity count, the guard's reaction to a noise, an unreachable
-//! goal, a malformed behaviour file, the decision budget.
+//! goal, a path traced from a flow field, a malformed behaviour file, the decision budget.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,9 +11,9 @@ use kansei_npc::decision::{Behaviour, DecisionCause, Symbol, Value};
 use kansei_npc::nav::{NavGrid, PathError};
 use kansei_npc::perception::NoiseEvent;
 use kansei_npc::plugin::{
-    BehaviourAsset, BehaviourLoadErrors, DecisionHistory, Locomotion, NavWorld, NoiseMade, Npc,
-    NpcAgent, NpcBehaviour, NpcBlackboard, NpcMemory, NpcMind, NpcPlugin, NpcScheduler, NpcTasks,
-    NpcTier, NpcTimings, PatrolRoute,
+    BehaviourAsset, BehaviourLoadErrors, DecisionHistory, FlowFields, Locomotion, NavWorld,
+    NoiseMade, Npc, NpcAgent, NpcBehaviour, NpcBlackboard, NpcMemory, NpcMind, NpcPlugin,
+    NpcScheduler, NpcTasks, NpcTier, NpcTimings, PatrolRoute,
 };
 use kansei_npc::schedule::{ScheduleConfig, Tier};
 
@@ -211,6 +211,67 @@ fn an_unreachable_goal_fails_the_task_with_a_reason() {
         .get::<NpcAgent>(npc)
         .expect("every NPC has NpcAgent");
     assert!(agent.position.distance(Vec2::new(-10.0, -10.0)) < 2.0);
+}
+
+#[test]
+fn a_path_to_a_flow_field_goal_is_traced_and_walked_around_a_wall() {
+    let mut app = app();
+    let mut grid = NavGrid::new(40, 40, 1.0, Vec2::splat(-20.0)).expect("valid grid");
+    // A wall across the middle with a gap at its east end.
+    grid.block_rect(Vec2::new(-20.0, 0.0), Vec2::new(14.0, 0.9));
+    app.insert_resource(NavWorld::new(grid));
+    let door = Vec2::new(-10.5, 10.5);
+    let mut flows = FlowFields::default();
+    flows.add(door);
+    app.insert_resource(flows);
+    let goal = Symbol::new("goal");
+    let mut blackboard = NpcBlackboard::default();
+    // Another point of the field's goal cell: still served by it.
+    let target = door + Vec2::new(0.3, -0.2);
+    blackboard.set(goal, Value::Vec2(target));
+    let npc = app
+        .world_mut()
+        .spawn((
+            Npc,
+            NpcAgent::at(Vec2::new(-10.0, -10.0)).with_max_speed(4.0),
+            NpcTier(Tier::Hero),
+            blackboard,
+            NpcMind {
+                behaviour: Some(behaviour(
+                    r#"Behaviour(name: "go", root: Sequence([Task("move_to", Some("goal")), Set("arrived", Bool(true))]))"#,
+                )),
+                ..default()
+            },
+        ))
+        .id();
+    // The field is built on the first tick, the query submitted and traced on the next ones.
+    let mut traced = 0;
+    for _ in 0..3 {
+        step(&mut app, 1);
+        traced += app.world().resource::<NpcTimings>().paths_traced;
+    }
+    assert_eq!(traced, 1, "the query was answered from the field");
+    let nav = app.world().resource::<NavWorld>();
+    assert_eq!(nav.stats.found, 1);
+    // Round the wall's east end and on to the goal: about 57 m at a walk of 2.4 m/s.
+    step(&mut app, 2100);
+    let agent = app
+        .world()
+        .get::<NpcAgent>(npc)
+        .expect("every NPC has NpcAgent");
+    assert!(
+        agent.position.distance(target) < 1.0,
+        "at {}",
+        agent.position
+    );
+    let blackboard = app
+        .world()
+        .get::<NpcBlackboard>(npc)
+        .expect("every NPC has NpcBlackboard");
+    assert_eq!(
+        blackboard.get(Symbol::new("arrived")),
+        Some(Value::Bool(true))
+    );
 }
 
 #[test]

@@ -29,6 +29,10 @@ pub enum NpcCommand {
         /// Seed of the town and the spawn points.
         #[arg(long, default_value_t = 7)]
         seed: u64,
+        /// Search every villager path instead of tracing the paths to doorsteps from the
+        /// town's per-doorstep flow fields.
+        #[arg(long)]
+        no_doorstep_fields: bool,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -45,6 +49,7 @@ pub fn run(command: &NpcCommand) -> Result<(), String> {
             threads,
             tier,
             seed,
+            no_doorstep_fields,
             json,
         } => {
             let threads = threads.unwrap_or_else(|| {
@@ -60,6 +65,7 @@ pub fn run(command: &NpcCommand) -> Result<(), String> {
                 warmup: *warmup,
                 mix: *tier,
                 seed: *seed,
+                doorstep_fields: !*no_doorstep_fields,
             };
             let report = bench::run(&config).map_err(|e| e.to_string())?;
             if *json {
@@ -95,8 +101,12 @@ fn print_table(report: &BenchReport) {
     row("steering", &report.steering);
     row("total", &report.total);
     println!(
-        "decisions per tick {:.1}, path answers {}, entities {}, bytes per NPC {:.0}",
-        report.decisions_per_tick, report.path_answers, report.entities, report.bytes_per_agent
+        "decisions per tick {:.1}, path answers {} ({} traced from flow fields), entities {}, bytes per NPC {:.0}",
+        report.decisions_per_tick,
+        report.path_answers,
+        report.paths_traced,
+        report.entities,
+        report.bytes_per_agent
     );
     let p = &report.paths;
     println!(

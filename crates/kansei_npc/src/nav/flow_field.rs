@@ -7,9 +7,10 @@ use std::fmt;
 use glam::Vec2;
 
 use super::grid::GridFrame;
-use super::neighbours::{MOVE_DIRECTIONS, REVERSE_MOVE, for_each_neighbour};
-use super::search::validate_goal;
-use super::{NavGrid, PathError};
+use super::neighbours::{MOVE_DIRECTIONS, MOVES, REVERSE_MOVE, for_each_neighbour};
+use super::path::smooth_cell_path;
+use super::search::{validate_endpoints, validate_goal};
+use super::{NavGrid, Path, PathError};
 
 /// Direction code of cells with no direction: the goal cell, blocked and unreachable cells.
 const NO_DIRECTION: u8 = u8::MAX;
@@ -162,6 +163,62 @@ impl FlowField {
         distance.is_finite().then_some(distance)
     }
 
+    /// The shortest path from `start` to `goal`, read off the field instead of searched: the
+    /// cells the directions lead through from `start`'s cell to the goal cell, smoothed by line
+    /// of sight like [`find_path`](super::find_path)'s. `goal` may be any point of the field's
+    /// goal cell (it is the last waypoint). The walk is one step per cell of the route, so a
+    /// path costs microseconds where a search costs tens (the [`PathQueue`](super::PathQueue)
+    /// answers from fields this way).
+    ///
+    /// The route is a shortest one under the same moves and costs as the search's, but where
+    /// several are equally short it may be a different one.
+    ///
+    /// Fails for the search's invalid queries (non-finite points, outside the grid, blocked
+    /// start or goal), with [`PathError::InvalidInput`] for a `goal` outside the field's goal
+    /// cell or a field that [`is_stale`](Self::is_stale) for `grid`, and with
+    /// [`PathError::Unreachable`] (zero jump points expanded) when no route joins them.
+    pub fn trace_path(&self, grid: &NavGrid, start: Vec2, goal: Vec2) -> Result<Path, PathError> {
+        if self.is_stale(grid) {
+            return Err(PathError::InvalidInput {
+                reason: "the flow field is stale: the grid changed since it was built",
+            });
+        }
+        let (start_cell, goal_cell) = validate_endpoints(grid, start, goal)?;
+        if Some(goal_cell) != self.frame.cell_at(self.goal) {
+            return Err(PathError::InvalidInput {
+                reason: "the goal is not in the flow field's goal cell",
+            });
+        }
+        let frame = self.frame;
+        let (first, target) = (frame.index_of(start_cell), frame.index_of(goal_cell));
+        if !self.distances[first].is_finite() {
+            return Err(PathError::Unreachable { goal, expanded: 0 });
+        }
+        let mut cells = vec![first as u32];
+        let mut here = first;
+        while here != target {
+            // Every direction leads to a cell strictly nearer the goal, so this ends within
+            // one step per cell; the bound only guards against a corrupted field.
+            let m = self.directions[here];
+            let (dx, dy, _) =
+                MOVES
+                    .get(usize::from(m))
+                    .copied()
+                    .ok_or(PathError::InvalidInput {
+                        reason: "the flow field has a reachable cell without a direction",
+                    })?;
+            let cell = frame.cell_of_index(here).as_ivec2() + glam::IVec2::new(dx, dy);
+            here = frame.index_of(cell.as_uvec2());
+            cells.push(here as u32);
+            if cells.len() > frame.cell_count() {
+                return Err(PathError::InvalidInput {
+                    reason: "the flow field's directions form a loop",
+                });
+            }
+        }
+        Ok(smooth_cell_path(grid, start, goal, &cells))
+    }
+
     /// The goal the field leads to.
     pub fn goal(&self) -> Vec2 {
         self.goal
@@ -185,7 +242,7 @@ mod tests {
 
     use super::FlowField;
     use crate::nav::test_support::{Rng, random_grid, random_walkable_cell, reference_distances};
-    use crate::nav::{NavGrid, PathError};
+    use crate::nav::{NavGrid, PathError, find_path};
 
     fn assert_send_sync<T: Send + Sync>() {}
 
@@ -317,6 +374,95 @@ mod tests {
         assert!(
             field.direction_at(Vec2::new(5.5, 0.5)).is_some(),
             "door opened"
+        );
+    }
+
+    #[test]
+    fn traced_paths_are_shortest_walkable_routes_like_searched_ones() {
+        let mut rng = Rng::new(5);
+        let (mut traced, mut unreachable) = (0, 0);
+        let (mut traced_length, mut searched_length) = (0.0, 0.0);
+        for seed in 0..30 {
+            let grid = random_grid(32, 32, 0.25, 2000 + seed);
+            let goal_cell = random_walkable_cell(&grid, &mut rng).unwrap();
+            let goal = grid.cell_center(goal_cell) + Vec2::new(0.2, -0.3);
+            let field = FlowField::build(&grid, grid.cell_center(goal_cell)).unwrap();
+            for _ in 0..20 {
+                let start_cell = random_walkable_cell(&grid, &mut rng).unwrap();
+                let start = grid.cell_center(start_cell) + Vec2::new(-0.25, 0.4);
+                let path = field.trace_path(&grid, start, goal);
+                let searched = find_path(&grid, start, goal);
+                let Ok(path) = path else {
+                    assert_eq!(path, Err(PathError::Unreachable { goal, expanded: 0 }));
+                    assert!(matches!(searched, Err(PathError::Unreachable { .. })));
+                    unreachable += 1;
+                    continue;
+                };
+                // Every leg is walkable, the route ends exactly at the goal, and its length is
+                // the sum of its legs.
+                assert_eq!(path.waypoints.last(), Some(&goal));
+                let mut from = start;
+                let mut length = 0.0;
+                for &to in &path.waypoints {
+                    assert!(grid.line_of_sight(from, to), "{from} -> {to}");
+                    length += from.distance(to);
+                    from = to;
+                }
+                assert!((length - path.length).abs() < 1e-3);
+                // Smoothing never lengthens the grid route: at most the cells' shortest
+                // distance plus the two ends' offsets from their cell centres.
+                let grid_distance = field.distance_at(start).unwrap();
+                let ends = start.distance(grid.cell_center(start_cell))
+                    + goal.distance(grid.cell_center(goal_cell));
+                assert!(path.length <= grid_distance + ends + 1e-3);
+                assert!(path.length >= start.distance(goal) - 1e-3);
+                let searched = searched.unwrap();
+                traced_length += path.length;
+                searched_length += searched.length;
+                traced += 1;
+            }
+        }
+        assert!(
+            traced > 300 && unreachable > 0,
+            "{traced} traced, {unreachable} unreachable"
+        );
+        // Equally short grid routes smooth to slightly different corners; over many queries
+        // the traced paths are as short as the searched ones.
+        let ratio = traced_length / searched_length;
+        assert!(
+            (0.98..1.02).contains(&ratio),
+            "traced / searched length {ratio}"
+        );
+    }
+
+    #[test]
+    fn tracing_rejects_stale_fields_and_foreign_goals() {
+        let mut grid = NavGrid::new(8, 8, 1.0, Vec2::ZERO).unwrap();
+        let field = FlowField::build(&grid, Vec2::new(0.5, 0.5)).unwrap();
+        let start = Vec2::new(6.5, 6.5);
+        let path = field.trace_path(&grid, start, Vec2::new(0.9, 0.2)).unwrap();
+        assert_eq!(
+            path.waypoints,
+            vec![Vec2::new(0.9, 0.2)],
+            "open grid: one leg"
+        );
+        assert!(matches!(
+            field.trace_path(&grid, start, Vec2::new(1.5, 0.5)),
+            Err(PathError::InvalidInput { .. })
+        ));
+        assert!(matches!(
+            field.trace_path(&grid, Vec2::new(f32::NAN, 0.0), Vec2::new(0.5, 0.5)),
+            Err(PathError::InvalidInput { .. })
+        ));
+        assert!(matches!(
+            field.trace_path(&grid, Vec2::new(9.0, 0.0), Vec2::new(0.5, 0.5)),
+            Err(PathError::OutsideGrid { .. })
+        ));
+        grid.set_blocked(UVec2::new(6, 6), true);
+        let stale = field.trace_path(&grid, Vec2::new(3.5, 3.5), Vec2::new(0.5, 0.5));
+        assert!(
+            matches!(stale, Err(PathError::InvalidInput { reason }) if reason.contains("stale")),
+            "{stale:?}"
         );
     }
 }

@@ -7,7 +7,6 @@ use glam::Vec2;
 
 /// Cell offset and cost (in cells) of each of the eight moves; orthogonal moves first: the move
 /// indices [`for_each_neighbour`] reports and the direction tables below are checked against.
-#[cfg(test)]
 pub(crate) const MOVES: [(i32, i32, f32); 8] = [
     (1, 0, 1.0),
     (-1, 0, 1.0),

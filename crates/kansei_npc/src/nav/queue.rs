@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use glam::Vec2;
 
 use super::search::{PathSearch, SearchStatus};
-use super::{NavGrid, Path, PathError};
+use super::{FlowField, NavGrid, Path, PathError};
 
 /// Most expansions done between two clock reads while processing the queue.
 pub const EXPANSIONS_PER_CLOCK_CHECK: u32 = 32;
@@ -67,6 +67,9 @@ pub struct PathAnswer {
 pub struct ProcessStats {
     /// Queries answered by this call (found paths and failures; cancellations are not counted).
     pub answered: u32,
+    /// Of those, the queries answered from a flow field rather than a search (see
+    /// [`PathQueue::process_with_fields`]).
+    pub traced: u32,
     /// Cells expanded by this call.
     pub expansions: u32,
     /// Wall time the call took.
@@ -167,14 +170,33 @@ impl PathQueue {
     /// smoothing the path of a query finishing in it (and, the first time a search buffer is
     /// used or the grid size changes, allocating that buffer).
     pub fn process(&mut self, grid: &NavGrid, budget: Duration) -> ProcessStats {
+        self.process_with_fields(grid, budget, |_| None)
+    }
+
+    /// [`process`](Self::process), answering a query from a flow field instead of searching
+    /// when `field_for(goal)` returns one for its goal: the field's
+    /// [`trace_path`](FlowField::trace_path), microseconds instead of a search's tens. For
+    /// goals many queries share (a town's doorsteps, a base, the exits), build a field once
+    /// and let every query to it skip the search. `field_for` must return only fields that
+    /// are fresh for `grid` and whose goal cell holds `goal`; anything else is answered with
+    /// the trace's error. Priorities and the budget apply to traced queries as to searched
+    /// ones (the clock is read after each trace).
+    pub fn process_with_fields<'f>(
+        &mut self,
+        grid: &NavGrid,
+        budget: Duration,
+        field_for: impl Fn(Vec2) -> Option<&'f FlowField>,
+    ) -> ProcessStats {
         let call_start = Instant::now();
         let mut stats = ProcessStats::default();
         loop {
             if let Some(priority) = self.priority_to_start() {
-                // Starting is O(1) (answering an invalid query too), so no clock read here: the
-                // started search gets its first slice before the budget is checked.
-                self.start_next(grid, priority, &mut stats);
-                continue;
+                // Starting a search is O(1) (answering an invalid query too), so no clock read
+                // then: the started search gets its first slice before the budget is checked.
+                // A trace walks the whole route, so the clock is read after it.
+                if !self.start_next(grid, priority, &field_for, &mut stats) {
+                    continue;
+                }
             } else if let Some(current) = self.running.last_mut() {
                 let slice_start = Instant::now();
                 let expanded_before = current.search.total_expanded();
@@ -231,11 +253,27 @@ impl PathQueue {
         }
     }
 
-    fn start_next(&mut self, grid: &NavGrid, priority: PathPriority, stats: &mut ProcessStats) {
+    /// Starts the next query of `priority`, or answers it at once from a field or with the
+    /// error that stops it from starting. Returns whether it traced a field (the only case
+    /// that takes more than constant time).
+    fn start_next<'f>(
+        &mut self,
+        grid: &NavGrid,
+        priority: PathPriority,
+        field_for: &impl Fn(Vec2) -> Option<&'f FlowField>,
+        stats: &mut ProcessStats,
+    ) -> bool {
         let Some(query) = self.waiting[priority.slot()].pop_front() else {
-            return;
+            return false;
         };
         let started = Instant::now();
+        if let Some(field) = field_for(query.goal) {
+            let result = field.trace_path(grid, query.start, query.goal);
+            self.answer(query, result, started.elapsed());
+            stats.answered += 1;
+            stats.traced += 1;
+            return true;
+        }
         let mut search = self.spare_searches.pop().unwrap_or_default();
         match search.start(grid, query.start, query.goal) {
             Ok(()) => self.running.push(RunningQuery {
@@ -250,6 +288,7 @@ impl PathQueue {
                 stats.answered += 1;
             }
         }
+        false
     }
 
     fn answer(
@@ -535,5 +574,44 @@ mod tests {
         let idle = queue.process(&grid, AMPLE);
         assert_eq!((idle.answered, idle.expansions), (0, 0));
         assert!(idle.elapsed < Duration::from_millis(5));
+    }
+
+    #[test]
+    fn queries_to_a_field_goal_are_traced_in_priority_order_within_the_budget() {
+        let grid = serpentine_grid(64);
+        let (start, goal) = long_query(&grid);
+        let field = FlowField::build(&grid, goal).unwrap();
+        let served = |g: Vec2| (grid.cell_at(g) == grid.cell_at(goal)).then_some(&field);
+        let mut queue = PathQueue::new();
+        let low = queue.submit(start, goal, PathPriority::Low);
+        let searched = queue.submit(goal, start, PathPriority::Normal);
+        let high = queue.submit(start + Vec2::X, goal, PathPriority::High);
+        let stats = queue.process_with_fields(&grid, AMPLE, served);
+        assert_eq!((stats.answered, stats.traced), (3, 2));
+        let answers: Vec<PathAnswer> = queue.drain_answers().collect();
+        let order: Vec<PathQueryId> = answers.iter().map(|a| a.id).collect();
+        assert_eq!(order, [high, searched, low]);
+        // The traced answer is the field's path, as long as the searched one back.
+        let traced = answers[2].result.as_ref().unwrap();
+        assert_eq!(traced, &field.trace_path(&grid, start, goal).unwrap());
+        let back = answers[1].result.as_ref().unwrap();
+        assert!((traced.length - back.length).abs() < 1e-3 * back.length);
+        // Traces expand nothing: only the searched query did.
+        let searched_alone = {
+            let mut queue = PathQueue::new();
+            queue.submit(goal, start, PathPriority::Normal);
+            queue.process(&grid, AMPLE).expansions
+        };
+        assert_eq!(stats.expansions, searched_alone);
+
+        // A zero budget traces one query per call: the clock is read after each trace.
+        for _ in 0..3 {
+            queue.submit(start, goal, PathPriority::Normal);
+        }
+        for left in (0..3).rev() {
+            let stats = queue.process_with_fields(&grid, Duration::ZERO, served);
+            assert_eq!((stats.answered, stats.traced), (1, 1));
+            assert_eq!(queue.pending(), left);
+        }
     }
 }

@@ -9,7 +9,7 @@ use bevy::prelude::*;
 use super::components::Locomotion;
 use super::resources::{FlowFields, NavWorld, NpcTimings};
 use super::tasks::{PathNeed, PathNeeds};
-use crate::nav::{FlowField, PathError, PathPriority};
+use crate::nav::{PathError, PathPriority};
 use crate::schedule::Tier;
 
 fn priority(tier: Tier) -> PathPriority {
@@ -20,8 +20,9 @@ fn priority(tier: Tier) -> PathPriority {
     }
 }
 
-/// Submits, processes and answers path queries; builds at most one stale flow field per tick
-/// so that a grid change never stalls a frame with every field at once.
+/// Submits, processes and answers path queries (from a flow field where one leads to the goal,
+/// see [`FlowFields`]); builds at most one stale flow field per tick so that a grid change
+/// never stalls a frame with every field at once.
 pub(crate) fn navigate(
     mut nav: ResMut<NavWorld>,
     mut needs: ResMut<PathNeeds>,
@@ -48,20 +49,13 @@ pub(crate) fn navigate(
         locomotion.pending = Some(id);
     }
 
-    let revision = nav.grid().revision();
-    let stale = (0..flows.goals.len()).find(|&i| {
-        flows.fields[i]
-            .as_ref()
-            .is_none_or(|f| f.grid_revision() != revision)
-    });
-    if let Some(i) = stale {
-        // An unreachable goal keeps `None`: its followers stand still.
-        flows.fields[i] = FlowField::build(nav.grid(), flows.goals[i]).ok();
+    if let Some(i) = flows.first_to_build(nav.grid()) {
+        flows.build(nav.grid(), i);
     }
 
     let budget = nav.path_budget;
     let NavWorld { grid, queue, .. } = &mut *nav;
-    queue.process(grid, budget);
+    let stats = queue.process_with_fields(grid, budget, |goal| flows.serving(grid, goal));
     let mut answered = 0;
     for answer in nav.queue.drain_answers() {
         answered += 1;
@@ -83,5 +77,6 @@ pub(crate) fn navigate(
         }
     }
     timings.path_answers = answered;
+    timings.paths_traced = stats.traced;
     timings.navigation = start.elapsed();
 }

@@ -91,16 +91,30 @@ impl PathStats {
     }
 }
 
-/// Flow fields shared by many agents walking to the same goal (crowds heading to an exit).
+/// Flow fields shared by many agents walking to the same goal (crowds heading to an exit, the
+/// doorsteps of a town).
 ///
 /// Add a goal with [`FlowFields::add`] and give agents [`MoveIntent::FollowFlow`] with its
-/// index. Fields are built on the next tick and rebuilt when the grid changes.
+/// index. Fields are built on the next tick, one per tick (or all at once with
+/// [`build_missing`](Self::build_missing), at a loading screen), and rebuilt when the grid
+/// changes. A field also answers path queries: a [`MoveIntent::MoveTo`] whose goal lies in a
+/// field's goal cell gets its path traced from the field
+/// ([`FlowField::trace_path`](crate::nav::FlowField::trace_path), microseconds) instead of
+/// searched. A field costs 5 bytes per grid cell (80 KB on a 128 x 128 grid) and about 0.7 ms
+/// to build there.
 ///
 /// [`MoveIntent::FollowFlow`]: super::MoveIntent::FollowFlow
+/// [`MoveIntent::MoveTo`]: super::MoveIntent::MoveTo
 #[derive(Resource, Default)]
 pub struct FlowFields {
     pub(crate) goals: Vec<Vec2>,
     pub(crate) fields: Vec<Option<FlowField>>,
+    /// The grid each goal's field was last built (or found unreachable) for, as its revision
+    /// and size, so an unreachable goal is not retried every tick.
+    built_for: Vec<Option<(u64, u32, u32)>>,
+    /// Which field leads to each goal cell, for answering path queries; the first field
+    /// built wins when goals share a cell.
+    by_goal_cell: HashMap<UVec2, u32>,
 }
 
 impl FlowFields {
@@ -108,6 +122,7 @@ impl FlowFields {
     pub fn add(&mut self, goal: Vec2) -> u32 {
         self.goals.push(goal);
         self.fields.push(None);
+        self.built_for.push(None);
         (self.goals.len() - 1) as u32
     }
 
@@ -131,6 +146,44 @@ impl FlowFields {
     pub fn is_empty(&self) -> bool {
         self.goals.is_empty()
     }
+
+    /// A field fresh for `grid` whose goal cell holds `goal`, if one is built.
+    pub fn serving(&self, grid: &NavGrid, goal: Vec2) -> Option<&FlowField> {
+        let index = *self.by_goal_cell.get(&grid.cell_at(goal)?)?;
+        self.get(index).filter(|field| !field.is_stale(grid))
+    }
+
+    /// The index of the first goal whose field was not built for `grid` yet (never built, or
+    /// the grid changed since).
+    pub(crate) fn first_to_build(&self, grid: &NavGrid) -> Option<usize> {
+        let current = Some(grid_key(grid));
+        self.built_for.iter().position(|built| *built != current)
+    }
+
+    /// Builds the field of goal `index` for `grid` (`None` for an unreachable or invalid
+    /// goal: its followers stand still and its path queries are searched).
+    pub(crate) fn build(&mut self, grid: &NavGrid, index: usize) {
+        let field = FlowField::build(grid, self.goals[index]).ok();
+        self.by_goal_cell.retain(|_, i| *i as usize != index);
+        if let Some(cell) = field.as_ref().and_then(|f| grid.cell_at(f.goal())) {
+            self.by_goal_cell.entry(cell).or_insert(index as u32);
+        }
+        self.fields[index] = field;
+        self.built_for[index] = Some(grid_key(grid));
+    }
+
+    /// Builds every field not built for `grid` yet, now: for a loading screen (the plugin
+    /// otherwise builds one per tick so that no frame stalls).
+    pub fn build_missing(&mut self, grid: &NavGrid) {
+        while let Some(index) = self.first_to_build(grid) {
+            self.build(grid, index);
+        }
+    }
+}
+
+/// What identifies the grid a field was built for: its revision and size.
+fn grid_key(grid: &NavGrid) -> (u64, u32, u32) {
+    (grid.revision(), grid.width(), grid.height())
 }
 
 /// One tier's round-robin queues.
@@ -257,4 +310,47 @@ pub struct NpcTimings {
     pub decisions: u32,
     /// Path queries answered in the last tick.
     pub path_answers: u32,
+    /// Of those, the queries answered from a flow field instead of a search.
+    pub paths_traced: u32,
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
+mod tests {
+    use glam::{UVec2, Vec2};
+
+    use super::FlowFields;
+    use crate::nav::NavGrid;
+
+    #[test]
+    fn flow_fields_serve_their_goal_cells_until_the_grid_changes() {
+        let mut grid = NavGrid::new(16, 16, 1.0, Vec2::ZERO).unwrap();
+        grid.block_rect(Vec2::new(8.0, 0.0), Vec2::new(8.9, 16.0)); // wall at column 8
+        let mut flows = FlowFields::default();
+        let right = flows.add(Vec2::new(12.5, 3.5)); // beyond the wall
+        let blocked = flows.add(Vec2::new(8.5, 3.5));
+        let left = flows.add(Vec2::new(2.5, 2.5));
+        // An unreachable or invalid goal is built once per grid, not retried every tick, and
+        // does not hold up the goals after it.
+        assert_eq!(flows.first_to_build(&grid), Some(0));
+        flows.build_missing(&grid);
+        assert_eq!(flows.first_to_build(&grid), None);
+        assert!(flows.get(blocked).is_none());
+        assert!(flows.get(right).is_some() && flows.get(left).is_some());
+
+        // Any point of the goal cell is served; other cells are not.
+        let field = flows.serving(&grid, Vec2::new(2.9, 2.1)).unwrap();
+        assert_eq!(field.goal(), Vec2::new(2.5, 2.5));
+        assert!(flows.serving(&grid, Vec2::new(3.5, 2.5)).is_none());
+        assert!(flows.serving(&grid, Vec2::new(8.5, 3.5)).is_none());
+        assert!(flows.serving(&grid, Vec2::new(-1.0, 2.5)).is_none());
+
+        // A changed grid makes every field stale: none serves until rebuilt.
+        grid.set_blocked(UVec2::new(8, 15), false);
+        assert!(flows.serving(&grid, Vec2::new(2.5, 2.5)).is_none());
+        assert_eq!(flows.first_to_build(&grid), Some(0));
+        flows.build_missing(&grid);
+        assert!(flows.serving(&grid, Vec2::new(2.5, 2.5)).is_some());
+        assert!(flows.serving(&grid, Vec2::new(12.5, 3.5)).is_some());
+    }
 }
