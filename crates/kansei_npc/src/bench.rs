@@ -180,6 +180,10 @@ pub struct BenchReport {
     pub path_answers: u64,
     /// Of those, the queries answered from a flow field instead of a search.
     pub paths_traced: u64,
+    /// Flow fields built before the first tick (exits and doorsteps).
+    pub flow_fields: usize,
+    /// Wall time of building them, in ms (a loading screen's work, not in any tick).
+    pub flow_field_build_ms: f64,
     /// Entities the scenario added to the world (NPCs plus the player; Bevy's own entities
     /// for resources and systems, there before the first NPC, are not counted).
     pub entities: u32,
@@ -197,6 +201,15 @@ pub struct BenchReport {
 pub fn init_threads(threads: usize) -> usize {
     ComputeTaskPool::get_or_init(|| TaskPoolBuilder::new().num_threads(threads.max(1)).build())
         .thread_num()
+}
+
+/// The flow fields the scenario built before its first tick, and how long that took.
+#[derive(Resource, Clone, Copy, Debug, Default)]
+pub struct FlowFieldLoad {
+    /// Fields built (the exits, and the doorsteps with [`BenchConfig::doorstep_fields`]).
+    pub fields: usize,
+    /// Wall time of building them, in ms.
+    pub build_ms: f64,
 }
 
 /// Builds the scenario's app: the town, the NPCs, the player. Returns the app, the NPCs per
@@ -235,7 +248,12 @@ pub fn build_app(config: &BenchConfig) -> Result<(App, [usize; 3], u32), BenchEr
     }
     // Built now, as a game would at a loading screen: one field per tick would take the
     // first ticks (warm-up) too, at about 0.7 ms each.
+    let load = Instant::now();
     flows.build_missing(&town.grid);
+    app.insert_resource(FlowFieldLoad {
+        fields: flows.len(),
+        build_ms: load.elapsed().as_secs_f64() * 1e3,
+    });
     app.insert_resource(flows);
 
     let mut rng = SeededRng::new(config.seed);
@@ -369,6 +387,7 @@ pub fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
         return Err(BenchError::Empty);
     }
     let (mut app, tiers, before) = build_app(config)?;
+    let load = *app.world().resource::<FlowFieldLoad>();
     let threads = ComputeTaskPool::get().thread_num();
     for t in 0..config.warmup {
         tick(&mut app, t);
@@ -409,6 +428,8 @@ pub fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
         decisions_per_tick: decisions as f64 / config.ticks as f64,
         path_answers,
         paths_traced,
+        flow_fields: load.fields,
+        flow_field_build_ms: load.build_ms,
         entities,
         bytes_per_agent,
         paths,

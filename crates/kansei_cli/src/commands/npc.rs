@@ -108,6 +108,10 @@ fn print_table(report: &BenchReport) {
         report.entities,
         report.bytes_per_agent
     );
+    println!(
+        "flow fields built before the first tick: {} in {:.1} ms",
+        report.flow_fields, report.flow_field_build_ms
+    );
     let p = &report.paths;
     println!(
         "path queries (town grid, unbudgeted): {} run, {} found, {:.0} per second, p50 {:.3} ms, p99 {:.3} ms",
