@@ -180,6 +180,20 @@ fn bench_flow_field(c: &mut Criterion, grid: &NavGrid) {
     c.bench_function("nav/flow_field_rebuild_in_place_town_128", |b| {
         b.iter(|| black_box(field.rebuild(grid, black_box(goal)).is_ok()));
     });
+    // The same random starts as `find_path`'s bench, all to the field's goal: what a path
+    // query answered from a field costs instead of a search.
+    let starts: Vec<Vec2> = reachable_pairs(grid, 512, 1)
+        .into_iter()
+        .map(|(start, _)| start)
+        .collect();
+    let mut next = 0;
+    c.bench_function("nav/flow_field_trace_path_town_128_random_start", |b| {
+        b.iter(|| {
+            let start = starts[next % starts.len()];
+            next += 1;
+            black_box(field.trace_path(grid, black_box(start), goal).ok())
+        });
+    });
 }
 
 fn bench_line_of_sight(c: &mut Criterion, grid: &NavGrid) {
