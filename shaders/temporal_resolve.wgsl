@@ -24,6 +24,17 @@ const COLOR_MAX: f32 = 64.0;
 // with this frame's: fully when equal, not at all when they differ by this fraction.
 const STATIC_AGREEMENT: f32 = 0.5;
 
+// The learned blend (crates/kansei_upscale/src/temporal/blend_net.rs): a 10-8-2 MLP that
+// corrects the rule's trust (step 5) and alpha (step 6) per pixel with history. As written here
+// there is none; `with_blend_net` replaces the block between the markers with the trained
+// network's weights written into the code when the pipeline is built.
+// BEGIN BLEND_NET
+const BLEND_NET: bool = false;
+fn blend_corrections(a: vec4<f32>, b: vec4<f32>, c: vec2<f32>) -> vec2<f32> {
+    return vec2<f32>(0.0);
+}
+// END BLEND_NET
+
 @group(0) @binding(0) var<uniform> params: TemporalParams;
 @group(0) @binding(1) var color_texture: texture_2d<f32>;
 @group(0) @binding(2) var depth_texture: texture_2d<f32>;
@@ -240,7 +251,10 @@ fn resolve(@builtin(global_invocation_id) id: vec3<u32>) {
     }
     let history_ycocg = rgb_to_ycocg(history.xyz);
     var clipped = clamp(history_ycocg, low, high);
-    if history.w > 0.0 {
+    let confidence = history.w;
+    var alpha = 1.0;
+    var incoming = current;
+    if confidence > 0.0 {
         // A static pixel's history holds detail this frame's 3x3 may have missed: a wire or a
         // texel of a fine texture that only some jitter phases sample. Clipping it to this
         // frame's box erases that detail in every frame that misses it. But a light or shadow
@@ -252,17 +266,9 @@ fn resolve(@builtin(global_invocation_id) id: vec3<u32>) {
         let area_luma = rgb_to_ycocg(history_area).x;
         let disagreement = abs(area_luma - mean.x)
             / (STATIC_AGREEMENT * (max(area_luma, mean.x) + 0.01));
-        let trust = stillness * clamp(1.0 - disagreement, 0.0, 1.0);
-        clipped += trust * (history_ycocg - clipped);
-    }
-    let rectified = ycocg_to_rgb(clipped);
-
-    // 6. Accumulation; static pixels drop the alpha_min floor and average longer.
-    let confidence = history.w;
-    var alpha = 1.0;
-    var incoming = current;
-    if confidence > 0.0 {
-        // A converged static pixel averages over up to 4x the stored confidence (128 frames'
+        var trust = stillness * clamp(1.0 - disagreement, 0.0, 1.0);
+        // 6. Accumulation; static pixels drop the alpha_min floor and average longer. A
+        // converged static pixel averages over up to 4x the stored confidence (128 frames'
         // worth), so samples that hit a sub-pixel wire in a few phases only move it a little.
         let trusted = confidence
             * (1.0 + STATIC_CONFIDENCE_GAIN * stillness * confidence / CONFIDENCE_MAX);
@@ -270,6 +276,33 @@ fn resolve(@builtin(global_invocation_id) id: vec3<u32>) {
             sample_weight / (trusted + sample_weight),
             params.alpha_min * sample_weight * (1.0 - stillness)
         );
+        if BLEND_NET {
+            // The network's inputs (BlendInputs::features in temporal/cpu.rs), then the rule's
+            // two choices, which it corrects.
+            let luma_floor = mean.x + 0.01;
+            let moved = history_ycocg - clipped;
+            let clip_moved = abs(moved.x) + abs(moved.y) + abs(moved.z);
+            let current_luma = rgb_to_ycocg(current.xyz).x;
+            let d = blend_corrections(
+                vec4<f32>(
+                    stillness,
+                    confidence / CONFIDENCE_MAX,
+                    sample_weight,
+                    clip_moved / luma_floor
+                ),
+                vec4<f32>(
+                    abs(area_luma - mean.x) / (max(area_luma, mean.x) + 0.01),
+                    deviation.x / luma_floor,
+                    min(speed / 8.0, 1.0),
+                    abs(current_luma - history_ycocg.x)
+                        / (max(current_luma, history_ycocg.x) + 0.01)
+                ),
+                vec2<f32>(trust, alpha)
+            );
+            trust = clamp(trust + d.x, 0.0, 1.0);
+            alpha = clamp(alpha + d.y, 0.0, 1.0);
+        }
+        clipped += trust * (history_ycocg - clipped);
     } else {
         // Without history a pixel has only this frame, whose samples are a render pixel apart:
         // the kernel widened by the scale interpolates between them instead of picking the
@@ -291,6 +324,7 @@ fn resolve(@builtin(global_invocation_id) id: vec3<u32>) {
         }
         incoming = spread / spread_sum;
     }
+    let rectified = ycocg_to_rgb(clipped);
     let resolved = max(rectified + alpha * (incoming.xyz - rectified), vec3<f32>(0.0));
     let new_confidence = min(confidence + sample_weight, CONFIDENCE_MAX);
 

@@ -7,7 +7,7 @@
 mod support;
 
 use bevy_kansei::upscale::{
-    UpscaleMode,
+    KanseiTemporalBlend, UpscaleMode,
     scene_bench::{BenchConfig, BenchMethod, run_bench},
     scenes::BenchScene,
 };
@@ -124,39 +124,51 @@ fn harness_scores_every_method_and_writes_crops() {
 /// Bevy gave the pass (its `rgba16float` main texture, `Depth32Float` prepass depth, motion
 /// vectors and the history) on rendered scenes, every frame and every mode: the parity tests
 /// in `crates/kansei_upscale/tests/temporal_resolve.rs` use synthetic frames, this uses real
-/// ones, warm-up frames included.
+/// ones, warm-up frames included. With the hand-written blend on two scenes, and with the
+/// learned blend (its network written into the shader, evaluated by the CPU reference too) on
+/// one.
 #[test]
 fn plugin_resolve_matches_the_cpu_reference_on_rendered_frames() {
-    let config = BenchConfig {
-        display: [128, 72],
-        frames: 12,
-        settle_frames: 8,
-        flicker_frames: 4,
-        supersample: 1,
-        scenes: vec![BenchScene::Textures, BenchScene::Disocclusion],
-        check_resolve: true,
-        ..BenchConfig::default()
-    };
-    let report = run_bench(support::headless_app(), &config).expect("the harness runs");
-    for scene in &report.scenes {
-        let name = scene.scene.name();
-        assert_eq!(
-            scene.resolve_checks.len(),
-            bevy_kansei::upscale::scene_bench::KANSEI_MODES.len(),
-            "{name}: one check per Kansei camera: {:?}",
-            scene.resolve_checks
-        );
-        for check in &scene.resolve_checks {
-            println!("resolve check, {name}: {check:?}");
-            assert!(
-                check.frames >= config.warm_up_frames + config.frames,
-                "{name}: every rendered frame is checked: {check:?}"
+    for (blend, scenes) in [
+        (
+            KanseiTemporalBlend::Rule,
+            vec![BenchScene::Textures, BenchScene::Disocclusion],
+        ),
+        (KanseiTemporalBlend::Learned, vec![BenchScene::Disocclusion]),
+    ] {
+        let config = BenchConfig {
+            display: [128, 72],
+            frames: 12,
+            settle_frames: 8,
+            flicker_frames: 4,
+            supersample: 1,
+            scenes,
+            check_resolve: true,
+            ..BenchConfig::default()
+        };
+        let app = support::headless_app_with(blend);
+        let report = run_bench(app, &config).expect("the harness runs");
+        for scene in &report.scenes {
+            let name = format!("{} ({blend:?})", scene.scene.name());
+            assert_eq!(
+                scene.resolve_checks.len(),
+                bevy_kansei::upscale::scene_bench::KANSEI_MODES.len(),
+                "{name}: one check per Kansei camera: {:?}",
+                scene.resolve_checks
             );
-            assert!(check.passed(), "{name}: {check:?}");
-            assert!(
-                check.max_sharpened_error > 0.0 || check.max_output_error > 0.0,
-                "{name}: the outputs were read back (f16 rounding is never exactly 0): {check:?}"
-            );
+            for check in &scene.resolve_checks {
+                println!("resolve check, {name}: {check:?}");
+                assert!(
+                    check.frames >= config.warm_up_frames + config.frames,
+                    "{name}: every rendered frame is checked: {check:?}"
+                );
+                assert!(check.passed(), "{name}: {check:?}");
+                assert!(
+                    check.max_sharpened_error > 0.0 || check.max_output_error > 0.0,
+                    "{name}: the outputs were read back (f16 rounding is never exactly 0): \
+                     {check:?}"
+                );
+            }
         }
     }
 }

@@ -20,7 +20,10 @@ use bevy::{
     },
     winit::WinitPlugin,
 };
-use bevy_kansei::{KanseiPlugins, upscale::scene_bench::headless_plugins};
+use bevy_kansei::{
+    KanseiPlugins,
+    upscale::{KanseiTemporalBlend, scene_bench::headless_plugins},
+};
 
 /// Display size of every test camera.
 pub const WIDTH: u32 = 192;
@@ -38,7 +41,14 @@ pub struct Shot(pub &'static str);
 /// on the main thread (`headless_plugins`, the quality harness's set-up) (the tests read render-world components between frames). Add resources
 /// and startup systems, then call [`finish`].
 pub fn headless_app() -> App {
+    headless_app_with(KanseiTemporalBlend::default())
+}
+
+/// [`headless_app`] with the temporal resolve's blend chosen.
+pub fn headless_app_with(blend: KanseiTemporalBlend) -> App {
     let mut app = App::new();
+    // Read when the upscaler plugin is built, so before `KanseiPlugins`.
+    app.insert_resource(blend);
     app.add_plugins((
         headless_plugins(DefaultPlugins.build()).disable::<WinitPlugin>(),
         KanseiPlugins,

@@ -69,7 +69,7 @@ pub use gpu::{GpuContext, GpuError};
 pub use net::{Architecture, LumaNet, NetError, Profile};
 pub use net_gpu::{GpuNetError, GpuNeuralUpscaler};
 #[cfg(feature = "bevy")]
-pub use plugin::{KanseiUpscale, KanseiUpscalePlugin, UpscaleMode};
+pub use plugin::{KanseiTemporalBlend, KanseiUpscale, KanseiUpscalePlugin, UpscaleMode};
 // `crate::` because the `image` dependency (PNG files, used by `eval`) shares the module's name.
 pub use crate::image::{ImageError, ImageF32};
 pub use resample::{GpuResampler, ResampleError, ResampleFilter, resample_cpu};

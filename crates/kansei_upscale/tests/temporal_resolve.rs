@@ -7,8 +7,8 @@ mod common;
 
 use kansei_upscale::gpu::{create_texture_2d, read_image, read_texture_bytes, upload_image};
 use kansei_upscale::temporal::{
-    DepthInput, GpuTemporalResolver, TemporalFrame, TemporalHistory, TemporalInputs,
-    TemporalParams, resolve_cpu,
+    BlendNetCpu, DepthInput, GpuTemporalResolver, TemporalFrame, TemporalHistory, TemporalInputs,
+    TemporalParams, resolve_cpu, resolve_cpu_with,
 };
 use kansei_upscale::{ImageF32, ResampleFilter, resample_cpu};
 use rand::rngs::StdRng;
@@ -300,6 +300,46 @@ fn gpu_matches_cpu_reference() -> TestResult {
         assert!(worst_output <= 1e-3, "{render:?}: {worst_output}");
         assert!(history_steps * 200 <= history_values, "{history_steps}");
     }
+    Ok(())
+}
+
+/// A learned blend written into the shader gives what the CPU reference gives with the same
+/// network, to the tolerance of `gpu_matches_cpu_reference`; and it is really used: the
+/// output moves away from the rule's by far more than that.
+#[test]
+fn gpu_with_a_blend_network_matches_cpu_reference() -> TestResult {
+    let ctx = common::context();
+    let mut rng = StdRng::seed_from_u64(43);
+    let mut net = BlendNetCpu::default();
+    for w in net.hidden_weight.iter_mut().flatten() {
+        *w = rng.random_range(-0.5..0.5);
+    }
+    for b in &mut net.hidden_bias {
+        *b = rng.random_range(-0.1..0.1);
+    }
+    for w in net.output_weight.iter_mut().flatten() {
+        *w = rng.random_range(-0.3..0.3);
+    }
+    let resolver = GpuTemporalResolver::with_blend(ctx, F32, DepthInput::Float, Some(&net))?;
+    let (render, display) = ([37, 29], [74, 58]);
+    let mut history = TemporalHistory::new(ctx, display)?;
+    let (mut worst, mut moved) = (0.0_f32, 0.0_f32);
+    for t in 0..4 {
+        let step = RandomStep::new(&mut rng, render, display, t)?;
+        let (frame, params) = (step.frame(), step.params);
+        let before = history.read(ctx)?;
+        let (cpu, _) = resolve_cpu_with(&frame, &before, &params, &mut net.clone())?;
+        let (rule, _) = resolve_cpu(&frame, &before, &params)?;
+        let gpu = resolver.resolve(ctx, &mut history, &frame, &params)?;
+        worst = worst.max(gpu.max_abs_diff(&cpu).ok_or("output sizes differ")?);
+        moved = moved.max(rule.max_abs_diff(&cpu).ok_or("output sizes differ")?);
+    }
+    eprintln!("blend: max |gpu - cpu| = {worst:e}, max |net - rule| = {moved}");
+    assert!(worst <= 1e-3, "{worst}");
+    assert!(
+        moved > 0.05,
+        "the network barely changed the output: {moved}"
+    );
     Ok(())
 }
 

@@ -10,3 +10,5 @@ pub mod upscale;
 #[cfg(feature = "scenes")]
 pub mod upscale_bench_scenes;
 pub mod upscale_train;
+#[cfg(feature = "scenes")]
+pub mod upscale_train_blend;

@@ -63,6 +63,10 @@ pub enum UpscaleCommand {
     /// ground truth (PSNR, SSIM, FLIP, flicker, ghosting); write a JSON report and PNG crops.
     #[cfg(feature = "scenes")]
     BenchScenes(super::upscale_bench_scenes::BenchScenesArgs),
+    /// Train the temporal resolve's learned blend on the sequences `bench-scenes --sequences`
+    /// wrote, and score it against the hand-written rule by replaying them on the CPU.
+    #[cfg(feature = "scenes")]
+    TrainBlend(super::upscale_train_blend::TrainBlendArgs),
 }
 
 /// Runs a `kansei upscale` subcommand; the error is the message to print.
@@ -84,6 +88,8 @@ pub fn run(command: &UpscaleCommand) -> Result<(), String> {
         UpscaleCommand::Train(args) => super::upscale_train::run(args),
         #[cfg(feature = "scenes")]
         UpscaleCommand::BenchScenes(args) => super::upscale_bench_scenes::run(args),
+        #[cfg(feature = "scenes")]
+        UpscaleCommand::TrainBlend(args) => super::upscale_train_blend::run(args),
     }
 }
 

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use bevy::prelude::*;
 use kansei_upscale::{
+    plugin::KanseiTemporalBlend,
     scene_bench::{
         BenchConfig, BenchReport, MethodResult, ResolveCheck, headless_plugins, run_bench,
     },
@@ -44,6 +45,15 @@ pub struct BenchScenesArgs {
     /// from them (a check for shader changes on real frames).
     #[arg(long)]
     check_resolve: bool,
+    /// Also write each scene's Performance-mode resolve sequence (the 2x camera's resolve
+    /// inputs and the ground truth, every measured frame) to DIR/SCENE.safetensors, for
+    /// `kansei upscale train-blend`. Implies --check-resolve.
+    #[arg(long, value_name = "DIR")]
+    sequences: Option<PathBuf>,
+    /// Resolve with the shipped learned blend correcting the hand-written rule
+    /// (`KanseiTemporalBlend::Learned`) instead of the rule alone, to compare the two.
+    #[arg(long)]
+    learned_blend: bool,
 }
 
 fn parse_size(text: &str) -> Result<[u32; 2], String> {
@@ -80,10 +90,14 @@ pub fn run(args: &BenchScenesArgs) -> Result<(), String> {
         scenes,
         out: Some(args.out.clone()),
         check_resolve: args.check_resolve,
+        sequences: args.sequences.clone(),
         ..BenchConfig::default()
     };
     config.validate().map_err(|e| e.to_string())?;
     let mut app = App::new();
+    if args.learned_blend {
+        app.insert_resource(KanseiTemporalBlend::Learned);
+    }
     // Headless: no window, so no event loop (which would need a display).
     app.add_plugins(headless_plugins(DefaultPlugins.build()).disable::<bevy::winit::WinitPlugin>());
     let report = run_bench(app, &config).map_err(|e| e.to_string())?;

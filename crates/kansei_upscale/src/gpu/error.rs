@@ -7,6 +7,12 @@ pub const NO_ADAPTER_FIX: &str = "install Mesa's software Vulkan driver \
 /// Errors from opening a device, creating resources, dispatching or reading back.
 #[derive(Debug, thiserror::Error)]
 pub enum GpuError {
+    /// A shader's source could not be prepared (e.g. values written into it are invalid).
+    #[error("cannot prepare the shader: {reason}")]
+    Shader {
+        /// What is wrong.
+        reason: String,
+    },
     /// No adapter on any enabled backend could be found (not even a software one).
     #[error("no GPU adapter found: {fix} (backends tried: {tried})", fix = NO_ADAPTER_FIX)]
     NoAdapter {

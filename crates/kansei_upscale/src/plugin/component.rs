@@ -56,11 +56,14 @@ use super::UpscaleMode;
 ///   frame's samples into a history reprojected with the motion vectors, rejected where the
 ///   depth says it was disoccluded and clamped to this frame's neighbourhood (on static pixels
 ///   only as far as the history's local brightness disagrees with this frame's, so sub-pixel
-///   wires and fine textures that only some jitter phases sample are kept). A static scene
-///   recovers detail the lower resolution alone loses (measured at `Performance` and the
-///   default sharpness in `tests/upscale_temporal.rs`: 21.5 dB against a native render on the
-///   first frame, 29.3 dB after 36 frames (27.1 dB at sharpness 0), where the spatial path
-///   stays at 21.1 dB). The price is a history of
+///   wires and fine textures that only some jitter phases sample are kept). A small network
+///   trained on the quality harness's frames can correct how much history each pixel keeps
+///   (the learned blend, [`KanseiTemporalBlend`](super::KanseiTemporalBlend), off by default:
+///   sharper, less stable, 0.6 ms more at 4K on a PS5-class GPU). A static scene recovers
+///   detail the lower resolution alone loses (measured at `Performance` and the default
+///   sharpness in `tests/upscale_temporal.rs`: 21.5 dB against a native render on the first
+///   frame, 29.3 dB after 36 frames (27.1 dB at sharpness 0), where the spatial path stays at
+///   21.1 dB). The price is a history of
 ///   12 bytes per display pixel (99.5 MB at 4K), some ghosting on fast or transparent motion,
 ///   a faint trail behind shadows sweeping slowly over static surfaces, and a few blurrier
 ///   frames after each reset (first frame, resize, mode change, `reset`).

@@ -61,7 +61,7 @@ pub use jitter::{halton, jitter_offset, jitter_phase_count};
 pub use mode::UpscaleMode;
 pub use pass::{UpscalePassView, kansei_upscale};
 pub use pipeline::{
-    KanseiUpscalePipelines, UpscaleKernels, UpscalePassError, UpscaleTarget,
+    KanseiTemporalBlend, KanseiUpscalePipelines, UpscaleKernels, UpscalePassError, UpscaleTarget,
     init_kansei_upscale_pipelines,
 };
 pub use prepare::{
@@ -86,10 +86,16 @@ pub struct KanseiUpscalePlugin;
 impl Plugin for KanseiUpscalePlugin {
     fn build(&self, app: &mut App) {
         app.register_type::<KanseiUpscale>();
+        let blend = app
+            .world()
+            .get_resource::<KanseiTemporalBlend>()
+            .copied()
+            .unwrap_or_default();
         let Some(render_app) = app.get_sub_app_mut(RenderApp) else {
             return;
         };
         render_app
+            .insert_resource(blend)
             .add_systems(RenderStartup, init_kansei_upscale_pipelines)
             .add_systems(ExtractSchedule, extract_kansei_upscale)
             .add_systems(

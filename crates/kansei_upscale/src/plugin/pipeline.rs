@@ -12,7 +12,7 @@ use bevy::render::renderer::{RenderAdapter, RenderDevice, RenderQueue};
 use crate::gpu::GpuContext;
 use crate::resample::{GpuResampleParams, GpuResampler, ResampleError, ResampleFilter};
 use crate::spatial::{GpuEasuParams, GpuSpatialUpscaler, SpatialError, SpatialUpscaleParams};
-use crate::temporal::{DepthInput, GpuTemporalResolver, TemporalError};
+use crate::temporal::{BlendNetCpu, DepthInput, GpuTemporalResolver, TemporalError, shipped_blend};
 
 /// The upscaler kernels the pass records, per main-texture format, on the renderer's own device
 /// (wrapped with [`GpuContext::from_parts`], so no texture is copied between devices).
@@ -27,6 +27,8 @@ pub struct KanseiUpscalePipelines {
     /// The temporal resolve per output format, reading Bevy's `Depth32Float` prepass depth;
     /// `None` once a format has failed, as for `by_format`.
     temporal: HashMap<TextureFormat, Option<GpuTemporalResolver>>,
+    /// The learned blend written into the temporal resolve; `None` resolves with the rule.
+    blend: Option<BlendNetCpu>,
 }
 
 /// What upscales one format: the spatial upscaler, or bicubic when EASU + RCAS could not be
@@ -123,13 +125,15 @@ impl UpscaleKernels {
 }
 
 impl KanseiUpscalePipelines {
-    /// Wraps the renderer's device and queue; builds nothing yet.
-    pub fn new(device: &RenderDevice, queue: &RenderQueue) -> Self {
+    /// Wraps the renderer's device and queue; builds nothing yet. The temporal resolve will
+    /// use `blend` (none, the rule alone, by default; see [`KanseiTemporalBlend`]).
+    pub fn new(device: &RenderDevice, queue: &RenderQueue, blend: Option<BlendNetCpu>) -> Self {
         let queue: &wgpu::Queue = &queue.0;
         Self {
             gpu: GpuContext::from_parts(device.wgpu_device().clone(), queue.clone()),
             by_format: HashMap::default(),
             temporal: HashMap::default(),
+            blend,
         }
     }
 
@@ -160,6 +164,11 @@ impl KanseiUpscalePipelines {
 }
 
 impl KanseiUpscalePipelines {
+    /// The learned blend the temporal resolve uses, if any.
+    pub fn blend(&self) -> Option<&BlendNetCpu> {
+        self.blend.as_ref()
+    }
+
     /// The temporal resolver for `format` if it has been built successfully.
     pub fn temporal_ready(&self, format: TextureFormat) -> Option<&GpuTemporalResolver> {
         self.temporal.get(&format).and_then(Option::as_ref)
@@ -176,7 +185,9 @@ impl KanseiUpscalePipelines {
             .entry(format)
             .or_insert_with(|| {
                 let adapter_name = &gpu.adapter_info().name;
-                match GpuTemporalResolver::with_depth_input(gpu, format, DepthInput::DepthTexture) {
+                let blend = self.blend.as_ref();
+                match GpuTemporalResolver::with_blend(gpu, format, DepthInput::DepthTexture, blend)
+                {
                     Ok(resolver) => {
                         info!(
                             "kansei_upscale: temporal resolve ready for {format:?} on \
@@ -245,6 +256,40 @@ pub fn init_kansei_upscale_pipelines(
     mut commands: Commands,
     device: Res<RenderDevice>,
     queue: Res<RenderQueue>,
+    choice: Option<Res<KanseiTemporalBlend>>,
 ) {
-    commands.insert_resource(KanseiUpscalePipelines::new(&device, &queue));
+    let blend = match choice.map_or(KanseiTemporalBlend::default(), |c| *c) {
+        KanseiTemporalBlend::Rule => None,
+        KanseiTemporalBlend::Learned => match shipped_blend() {
+            Ok(net) => Some(net),
+            Err(error) => {
+                warn!(
+                    "kansei_upscale: the learned temporal blend cannot be loaded ({error}); the \
+                     temporal resolve blends with its hand-written rule"
+                );
+                None
+            }
+        },
+    };
+    commands.insert_resource(KanseiUpscalePipelines::new(&device, &queue, blend));
+}
+
+/// How the temporal resolve chooses, per pixel, how much of the clip to undo and how much of
+/// the new frame to blend in: with the hand-written rule alone (`Rule`, the default), or with
+/// the shipped network correcting the rule (`Learned`;
+/// `assets/models/kansei-temporal-blend.model.ron` is its card). The network is sharper and
+/// less stable: on the quality harness at `Performance` it gains about 2.4 dB of PSNR against
+/// the supersampled ground truth and flickers more, and it leaves longer trails behind moving
+/// objects (the README has the figures); it also costs 0.6 ms more per frame at 4K on a
+/// PS5-class GPU (`kansei_upscale::temporal::cost`). Insert it before adding
+/// [`KanseiUpscalePlugin`]; it is read once, when the renderer starts.
+///
+/// [`KanseiUpscalePlugin`]: super::KanseiUpscalePlugin
+#[derive(Resource, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KanseiTemporalBlend {
+    /// The hand-written rule alone. The default.
+    #[default]
+    Rule,
+    /// The shipped network corrects the rule.
+    Learned,
 }

@@ -41,6 +41,7 @@ pub mod methods;
 pub mod metrics;
 mod probe;
 pub mod report;
+mod sequence;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -57,8 +58,9 @@ use bevy::{
 pub use crops::{CROP_ZOOM, write_crop_strip};
 pub use methods::{BenchMethod, KANSEI_MODES, LOW_RES_RATIO};
 pub use metrics::{FrameScores, Ghosting};
-pub use probe::{HISTORY_TIE_SHARE, OUTPUT_TOLERANCE, ResolveCheck};
+pub use probe::{HISTORY_TIE_SHARE, OUTPUT_TOLERANCE, ResolveCheck, SequenceFrame};
 pub use report::{Check, GHOST_TOLERANCE, MethodResult, MethodSummary, SceneReport};
+pub use sequence::{ResolveSequence, read_sequence};
 
 use crate::{
     ImageF32, Method, Scale,
@@ -99,6 +101,11 @@ pub struct BenchConfig {
     /// plugin's own inputs, every frame, and report how far the GPU's are from them
     /// ([`SceneReport::resolve_checks`]). Slower; default `false`.
     pub check_resolve: bool,
+    /// Write each scene's Performance-mode (2x) resolve sequence, the camera's resolve inputs
+    /// and the ground truth of every measured frame, to `<dir>/<scene>.safetensors` (see
+    /// [`read_sequence`]), for training and scoring the learned blend offline. Runs the
+    /// resolve check too (it reads the inputs back). Default `None`.
+    pub sequences: Option<PathBuf>,
 }
 
 impl Default for BenchConfig {
@@ -113,6 +120,7 @@ impl Default for BenchConfig {
             scenes: BenchScene::ALL.to_vec(),
             out: None,
             check_resolve: false,
+            sequences: None,
         }
     }
 }
@@ -223,9 +231,8 @@ pub fn run_bench(mut app: App, config: &BenchConfig) -> Result<BenchReport, Benc
     config.validate()?;
     let start = Instant::now();
     capture::prepare_app(&mut app, config);
-    let resolve_checks = config
-        .check_resolve
-        .then(|| probe::add_resolve_check(&mut app));
+    let resolve_checks = (config.check_resolve || config.sequences.is_some())
+        .then(|| probe::add_resolve_check(&mut app, config.sequences.is_some()));
     let adapter = adapter_name(&app);
     info!("scene bench: rendering on {adapter}");
     let mut scenes = Vec::new();
@@ -233,6 +240,12 @@ pub fn run_bench(mut app: App, config: &BenchConfig) -> Result<BenchReport, Benc
         let scene_start = Instant::now();
         let _span = info_span!("scene_bench", scene = scene.name()).entered();
         let frames = capture::render_scene(&mut app, scene, config)?;
+        if let (Some(dir), Some(checks)) = (&config.sequences, &resolve_checks) {
+            let [w, h] = config.display;
+            let inputs = checks.take_inputs([w / 2, h / 2]);
+            let path = sequence::write_sequence(dir, scene, config.frames, inputs, &frames)?;
+            info!("scene bench: wrote {}", path.display());
+        }
         let methods = score_scene(scene, frames, config)?;
         let report = SceneReport {
             scene,

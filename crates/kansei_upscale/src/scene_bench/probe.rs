@@ -1,5 +1,6 @@
 //! The harness's resolve check (`kansei upscale bench-scenes --check-resolve`): every frame,
-//! each Kansei camera's temporal resolve is recomputed by the CPU reference ([`resolve_cpu`])
+//! each Kansei camera's temporal resolve is recomputed by the CPU reference
+//! ([`resolve_cpu_with`], with the blend the plugin uses)
 //! from the plugin's own inputs (the main texture's render rectangle, Bevy's prepass depth and
 //! motion vectors, the history textures) and compared with what the GPU wrote; so is its
 //! sharpening ([`rcas_cpu`] of the GPU's resolve).
@@ -37,7 +38,8 @@ use crate::plugin::{
 };
 use crate::spatial::rcas_cpu;
 use crate::temporal::{
-    TemporalFrame, TemporalHistory, TemporalHistoryCpu, TemporalParams, resolve_cpu,
+    BlendNetCpu, BlendPolicy, RuleBlend, TemporalFrame, TemporalHistory, TemporalHistoryCpu,
+    TemporalParams, resolve_cpu_with,
 };
 
 const COPY_WGSL: &str = include_str!(concat!(
@@ -111,14 +113,51 @@ impl ResolveCheck {
     }
 }
 
-/// The checks so far, by render resolution; shared by the main and the render world.
+/// One frame of a Kansei camera's resolve inputs as the pass got them, read back: what
+/// [`crate::temporal::resolve_cpu`] needs to replay the camera's resolves offline.
+#[derive(Debug, Clone)]
+pub struct SequenceFrame {
+    /// The frame's parameters (sizes, jitter, reset, blending controls).
+    pub params: TemporalParams,
+    /// Linear colour of the render rectangle (the texture may be larger).
+    pub color: ImageF32,
+    /// Reverse-Z depth in channel 0.
+    pub depth: ImageF32,
+    /// Motion vectors in channels 0 and 1.
+    pub motion: ImageF32,
+}
+
+/// The checks so far, by render resolution; shared by the main and the render world. With
+/// `keep_inputs`, every checked frame's inputs are kept too, by render resolution.
 #[derive(Resource, Clone, Default)]
-pub(crate) struct ResolveChecks(Arc<Mutex<HashMap<[u32; 2], ResolveCheck>>>);
+pub(crate) struct ResolveChecks {
+    checks: Arc<Mutex<HashMap<[u32; 2], ResolveCheck>>>,
+    keep_inputs: bool,
+    inputs: Arc<Mutex<HashMap<[u32; 2], Vec<SequenceFrame>>>>,
+}
 
 impl ResolveChecks {
+    /// The inputs kept since the last call for the camera rendering at `render`, in order.
+    pub(crate) fn take_inputs(&self, render: [u32; 2]) -> Vec<SequenceFrame> {
+        match self.inputs.lock() {
+            Ok(mut map) => {
+                let frames = map.remove(&render).unwrap_or_default();
+                map.clear();
+                frames
+            }
+            Err(_) => Vec::new(),
+        }
+    }
+
+    fn keep(&self, frame: SequenceFrame) {
+        if let Ok(mut map) = self.inputs.lock() {
+            map.entry(frame.params.render_size).or_default().push(frame);
+        }
+    }
+
     /// The checks since the last call, largest render resolution first.
     pub(crate) fn take(&self) -> Vec<ResolveCheck> {
-        let mut checks: Vec<ResolveCheck> = match self.0.lock() {
+        let mut checks: Vec<ResolveCheck> = match self.checks.lock() {
             Ok(mut map) => map.drain().map(|(_, check)| check).collect(),
             Err(_) => Vec::new(),
         };
@@ -127,7 +166,7 @@ impl ResolveChecks {
     }
 
     fn record(&self, render: [u32; 2], frame: &FrameCheck) {
-        if let Ok(mut map) = self.0.lock() {
+        if let Ok(mut map) = self.checks.lock() {
             map.entry(render)
                 .or_insert_with(|| ResolveCheck {
                     render,
@@ -139,9 +178,13 @@ impl ResolveChecks {
 }
 
 /// Adds the resolve check to `app`'s render app (after the upscaler plugin) and returns the
-/// handle its results arrive in.
-pub(crate) fn add_resolve_check(app: &mut App) -> ResolveChecks {
-    let checks = ResolveChecks::default();
+/// handle its results arrive in; with `keep_inputs`, the handle also keeps every checked
+/// frame's inputs ([`ResolveChecks::take_inputs`]).
+pub(crate) fn add_resolve_check(app: &mut App, keep_inputs: bool) -> ResolveChecks {
+    let checks = ResolveChecks {
+        keep_inputs,
+        ..default()
+    };
     if let Some(render_app) = app.get_sub_app_mut(RenderApp) {
         render_app
             .insert_resource(checks.clone())
@@ -326,12 +369,31 @@ fn check_resolves(
         let Ok(history) = histories.get(frame.view) else {
             continue;
         };
-        match check_frame(
-            pipelines.gpu(),
-            &frame,
-            &history.0,
-            previous_depth.get(&frame.view),
-        ) {
+        let ctx = pipelines.gpu();
+        let read = |texture: &wgpu::Texture| read_image(ctx, texture).map_err(|e| e.to_string());
+        let inputs = (|| {
+            Ok::<_, String>(SequenceFrame {
+                params: frame.params,
+                color: read(&frame.color)?,
+                depth: read(&frame.depth)?,
+                motion: read(&frame.motion)?,
+            })
+        })();
+        let checked = inputs.and_then(|inputs| {
+            let result = check_frame(
+                ctx,
+                &frame,
+                &inputs,
+                &history.0,
+                previous_depth.get(&frame.view),
+                pipelines.blend(),
+            )?;
+            if checks.keep_inputs {
+                checks.keep(inputs);
+            }
+            Ok(result)
+        });
+        match checked {
             Ok((check, depth)) => {
                 checks.record(frame.params.render_size, &check);
                 previous_depth.insert(frame.view, depth);
@@ -377,15 +439,13 @@ impl FrameCheck {
 fn check_frame(
     ctx: &GpuContext,
     frame: &CopiedFrame,
+    inputs: &SequenceFrame,
     history: &TemporalHistory,
     previous_depth: Option<&ImageF32>,
+    blend: Option<&BlendNetCpu>,
 ) -> Result<(FrameCheck, ImageF32), String> {
     let read = |texture: &wgpu::Texture| read_image(ctx, texture).map_err(|e| e.to_string());
-    let (color, depth, motion) = (
-        read(&frame.color)?,
-        read(&frame.depth)?,
-        read(&frame.motion)?,
-    );
+    let (color, depth, motion) = (&inputs.color, &inputs.depth, &inputs.motion);
     let output = read(&frame.output)?;
     // Before the next frame's swap: `read` gives the colour this resolve read and the depth
     // history this frame's depth pass wrote.
@@ -398,14 +458,19 @@ fn check_frame(
     };
     let input = TemporalHistoryCpu::from_parts(stored.color().clone(), before)
         .map_err(|e| e.to_string())?;
-    let (cpu_output, cpu_history) = resolve_cpu(
+    let mut policy: Box<dyn BlendPolicy> = match blend {
+        Some(net) => Box::new(net.clone()),
+        None => Box::new(RuleBlend),
+    };
+    let (cpu_output, cpu_history) = resolve_cpu_with(
         &TemporalFrame {
-            color: &color,
-            depth: &depth,
-            motion: &motion,
+            color,
+            depth,
+            motion,
         },
         &input,
         &frame.params,
+        policy.as_mut(),
     )
     .map_err(|e| e.to_string())?;
 

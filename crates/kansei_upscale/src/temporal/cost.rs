@@ -69,6 +69,8 @@
 //! | accumulation | 21 | 1 | `alpha` (static confidence gain, floor scaled by stillness), blend, confidence |
 //! | encode and store | 26 | 6 | per channel a reciprocal and a `sqrt` |
 //! | **total** | **767** | **29** | `2 * 767 + 8 * 29 = 1766`, counted as **1800** |
+//! | learned blend (opt-in, `KanseiTemporalBlend::Learned`) | 145 | 3 | its 8 inputs (25, three reciprocals: the clip's move, the history's and this frame's luma differences, each relative) and the 10-8-2 MLP (120: per hidden unit two `vec4` and one `vec2` dot products, the bias and the `ReLU`; two outputs of two `vec4` dots; the corrections added and clamped) |
+//! | **total with the blend** | **912** | **32** | `2 * 912 + 8 * 32 = 2080`, counted as **2100** |
 //!
 //! RCAS: 121 instructions and 3 reciprocals (5 clamped loads, min/max/sum over the ring, the
 //! amount limit of the three colour channels, the clamped output; alpha passes through): 266
@@ -86,6 +88,8 @@
 //! | depth history | 518 M | 0.126 ms | 24.9 MB | 0.056 ms | 0.126 ms |
 //! | RCAS | 2.24 G | 0.545 ms | 132.7 MB | 0.296 ms | 0.545 ms |
 //! | **total** | | | 331.8 MB | | **4.30 ms** (3.76 ms unsharpened) |
+//! | resolve with the learned blend | 17.42 G | 4.236 ms | 174.2 MB | 0.389 ms | 4.236 ms |
+//! | **total with the blend** (opt-in, `KanseiTemporalBlend::Learned`) | | | 331.8 MB | | **4.91 ms** |
 //!
 //! **Over the 2.0 ms budget**, by 2.2x, and compute-bound: memory alone would be 0.74 ms. The
 //! 3x3 neighbourhood is the largest part of the resolve (37% of its FLOPs), then the
@@ -140,6 +144,15 @@ pub const RESOLVE_COST: PassCost = PassCost {
     flops_per_render_pixel: 0.0,
 };
 
+/// The resolve with the learned blend written into it ([`super::BlendNet`], opt-in with
+/// `KanseiTemporalBlend::Learned`): the rule's sections plus the network's inputs and the 10-8-2 MLP (see the
+/// [module docs](self)).
+pub const RESOLVE_WITH_BLEND_COST: PassCost = PassCost {
+    name: "resolve + blend",
+    flops_per_display_pixel: 2100.0,
+    ..RESOLVE_COST
+};
+
 /// The depth-history pass, `temporal_depth_history.wgsl`.
 pub const DEPTH_HISTORY_COST: PassCost = PassCost {
     name: "depth history",
@@ -161,9 +174,15 @@ pub const RCAS_COST: PassCost = PassCost {
     flops_per_render_pixel: 0.0,
 };
 
-/// The dispatches of one frame of the temporal path, in order; RCAS only when `sharpen`.
-pub fn temporal_pass_costs(sharpen: bool) -> Vec<PassCost> {
-    let mut passes = vec![RESOLVE_COST, DEPTH_HISTORY_COST];
+/// The dispatches of one frame of the temporal path, in order; RCAS only when `sharpen`; the
+/// resolve with the learned blend when `blend`.
+pub fn temporal_pass_costs(sharpen: bool, blend: bool) -> Vec<PassCost> {
+    let resolve = if blend {
+        RESOLVE_WITH_BLEND_COST
+    } else {
+        RESOLVE_COST
+    };
+    let mut passes = vec![resolve, DEPTH_HISTORY_COST];
     if sharpen {
         passes.push(RCAS_COST);
     }
@@ -221,16 +240,18 @@ impl TemporalProjection {
 }
 
 /// Projects one frame of the temporal path, `render` (`[width, height]`) to `display`, onto
-/// `gpu`, with RCAS when `sharpen` (see the [module docs](self)).
+/// `gpu`, with RCAS when `sharpen` and the learned blend when `blend` (see the
+/// [module docs](self)).
 pub fn project_temporal(
     display: [u32; 2],
     render: [u32; 2],
     sharpen: bool,
+    blend: bool,
     gpu: &Roofline,
 ) -> TemporalProjection {
     let pixels = |size: [u32; 2]| f64::from(size[0]) * f64::from(size[1]);
     let (display_pixels, render_pixels) = (pixels(display), pixels(render));
-    let passes = temporal_pass_costs(sharpen)
+    let passes = temporal_pass_costs(sharpen, blend)
         .into_iter()
         .map(|pass| {
             let flops = pass.flops(display_pixels, render_pixels);
@@ -276,6 +297,10 @@ mod tests {
         f64::from(2 * instructions + 8 * transcendentals)
     }
 
+    /// The learned blend's share of the resolve, as in the module docs: its inputs (25
+    /// instructions, three reciprocals) and the MLP (120 instructions).
+    const BLEND_SECTION: (u32, u32) = (145, 3);
+
     #[test]
     fn counts_round_up_the_documented_tallies() {
         let (instructions, transcendentals) = RESOLVE_SECTIONS
@@ -287,6 +312,13 @@ mod tests {
         assert_eq!(
             RESOLVE_COST.flops_per_display_pixel,
             (resolve / 100.0).ceil() * 100.0
+        );
+        let (bi, bt) = BLEND_SECTION;
+        let with_blend = flops(instructions + bi, transcendentals + bt);
+        assert_eq!(with_blend, 2080.0);
+        assert_eq!(
+            RESOLVE_WITH_BLEND_COST.flops_per_display_pixel,
+            (with_blend / 100.0).ceil() * 100.0
         );
         assert_eq!(
             RCAS_COST.flops_per_display_pixel,
@@ -300,7 +332,7 @@ mod tests {
 
     #[test]
     fn performance_mode_at_4k() {
-        let projection = project_temporal(DISPLAY_4K, RENDER_PERFORMANCE, true, &PS5_CLASS);
+        let projection = project_temporal(DISPLAY_4K, RENDER_PERFORMANCE, true, false, &PS5_CLASS);
         for pass in &projection.passes {
             println!(
                 "{:>14}: {:.3} ms ({:?}-bound; compute {:.3} ms, memory {:.3} ms, {:.1} MB)",
@@ -339,12 +371,20 @@ mod tests {
             .map(|p| p.projection.memory_s * 1e3)
             .sum();
         assert!((memory_ms - 0.740_571).abs() < 1e-6);
+
+        // With the learned blend in the resolve (`KanseiTemporalBlend::Learned`).
+        let learned = project_temporal(DISPLAY_4K, RENDER_PERFORMANCE, true, true, &PS5_CLASS);
+        assert_eq!(learned.passes[0].flops, 2100.0 * display);
+        assert_eq!(learned.passes[1..], projection.passes[1..]);
+        println!("with the learned blend: {:.3} ms", learned.time_ms());
+        assert!((learned.time_ms() - 4.906_646).abs() < 1e-6);
     }
 
     #[test]
     fn total_is_the_sum_of_the_passes() {
         for sharpen in [false, true] {
-            let projection = project_temporal(DISPLAY_4K, RENDER_PERFORMANCE, sharpen, &PS5_CLASS);
+            let projection =
+                project_temporal(DISPLAY_4K, RENDER_PERFORMANCE, sharpen, false, &PS5_CLASS);
             let sum: f64 = projection
                 .passes
                 .iter()
@@ -365,20 +405,20 @@ mod tests {
             ([2560, 1440], [1280, 720]),
             (DISPLAY_4K, RENDER_PERFORMANCE),
         ] {
-            let time = project_temporal(display, render, true, &PS5_CLASS).time_s();
+            let time = project_temporal(display, render, true, true, &PS5_CLASS).time_s();
             assert!(time > previous, "{display:?}: {time} <= {previous}");
             previous = time;
         }
         // A larger display at the same render size costs more too.
-        let small = project_temporal([2560, 1440], RENDER_PERFORMANCE, false, &PS5_CLASS);
-        let large = project_temporal(DISPLAY_4K, RENDER_PERFORMANCE, false, &PS5_CLASS);
+        let small = project_temporal([2560, 1440], RENDER_PERFORMANCE, false, true, &PS5_CLASS);
+        let large = project_temporal(DISPLAY_4K, RENDER_PERFORMANCE, false, true, &PS5_CLASS);
         assert!(large.time_s() > small.time_s());
     }
 
     #[test]
     fn sharpening_adds_the_rcas_pass() {
-        let plain = project_temporal(DISPLAY_4K, RENDER_PERFORMANCE, false, &PS5_CLASS);
-        let sharpened = project_temporal(DISPLAY_4K, RENDER_PERFORMANCE, true, &PS5_CLASS);
+        let plain = project_temporal(DISPLAY_4K, RENDER_PERFORMANCE, false, false, &PS5_CLASS);
+        let sharpened = project_temporal(DISPLAY_4K, RENDER_PERFORMANCE, true, false, &PS5_CLASS);
         let names = |p: &TemporalProjection| p.passes.iter().map(|q| q.name).collect::<Vec<_>>();
         assert_eq!(names(&plain), ["resolve", "depth history"]);
         assert_eq!(names(&sharpened), ["resolve", "depth history", "RCAS"]);
@@ -389,7 +429,7 @@ mod tests {
 
     #[test]
     fn empty_frames_cost_nothing() {
-        let projection = project_temporal([0, 0], [0, 0], true, &PS5_CLASS);
+        let projection = project_temporal([0, 0], [0, 0], true, true, &PS5_CLASS);
         assert_eq!(projection.time_s(), 0.0);
         assert_eq!(projection.bound(), Bound::Memory);
     }

@@ -74,12 +74,67 @@ impl TemporalHistoryCpu {
     }
 }
 
+/// Number of [`BlendInputs::features`].
+pub const BLEND_FEATURES: usize = 8;
+
+/// What the blend of steps 5 and 6 sees at one pixel that has history: the inputs a learned
+/// blend ([`super::BlendNet`]) is given, the hand-written rule's choices, and the colours the
+/// choices mix (for training).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BlendInputs {
+    /// The display pixel.
+    pub pixel: [u32; 2],
+    /// Scale-free descriptions of the pixel, each about `[0, 1]`: stillness; history
+    /// confidence over its maximum; this frame's sample weight; how far the clip moved the
+    /// history (`YCoCg` L1 over the 3x3 mean luma); the static agreement test's relative luma
+    /// difference; the 3x3's luma deviation over its mean; the speed in display pixels over
+    /// 8 (at most 1); the relative luma difference of this frame's estimate and the history.
+    pub features: [f32; BLEND_FEATURES],
+    /// The rule's trust (how much of the clip is undone, step 5).
+    pub trust: f32,
+    /// The rule's weight of this frame's estimate (step 6).
+    pub alpha: f32,
+    /// The history clipped to this frame's box (trust 0), linear RGB.
+    pub clipped: [f32; 3],
+    /// The history as sampled (trust 1), linear RGB.
+    pub history: [f32; 3],
+    /// This frame's estimate, linear RGB.
+    pub current: [f32; 3],
+}
+
+/// Chooses, per pixel with history, the trust (step 5) and the weight of this frame (step 6);
+/// both are clamped to `[0, 1]` after.
+pub trait BlendPolicy {
+    /// `(trust, alpha)` for one pixel.
+    fn blend(&mut self, inputs: &BlendInputs) -> (f32, f32);
+}
+
+/// The hand-written rule of the shader's steps 5 and 6.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RuleBlend;
+
+impl BlendPolicy for RuleBlend {
+    fn blend(&mut self, inputs: &BlendInputs) -> (f32, f32) {
+        (inputs.trust, inputs.alpha)
+    }
+}
+
 /// Resolves one frame on the CPU: the display-resolution output (RGB resolved, alpha the
 /// current frame's reconstructed alpha) and the history for the next frame.
 pub fn resolve_cpu(
     frame: &TemporalFrame<'_>,
     history: &TemporalHistoryCpu,
     params: &TemporalParams,
+) -> Result<(ImageF32, TemporalHistoryCpu), TemporalError> {
+    resolve_cpu_with(frame, history, params, &mut RuleBlend)
+}
+
+/// [`resolve_cpu`] with `policy` choosing the blend of each pixel that has history.
+pub fn resolve_cpu_with(
+    frame: &TemporalFrame<'_>,
+    history: &TemporalHistoryCpu,
+    params: &TemporalParams,
+    policy: &mut dyn BlendPolicy,
 ) -> Result<(ImageF32, TemporalHistoryCpu), TemporalError> {
     params.to_gpu()?;
     check_covers("colour", frame.color, params.render_size)?;
@@ -101,7 +156,7 @@ pub fn resolve_cpu(
     let mut encoded = Vec::with_capacity(output.capacity());
     for y in 0..height {
         for x in 0..width {
-            let (out, stored) = resolver.pixel(x, y);
+            let (out, stored) = resolver.pixel(x, y, policy);
             output.push(out);
             encoded.push(stored);
         }
@@ -249,7 +304,7 @@ impl Resolver<'_> {
     }
 
     /// One invocation of `resolve`: the output texel and the history texel.
-    fn pixel(&self, x: u32, y: u32) -> (Rgba, Rgba) {
+    fn pixel(&self, x: u32, y: u32, policy: &mut dyn BlendPolicy) -> (Rgba, Rgba) {
         let p = self.params;
         let render = p.render_size.map(|v| v as f32);
         let display = p.display_size.map(|v| v as f32);
@@ -347,33 +402,59 @@ impl Resolver<'_> {
         }
         let history_ycocg = rgb_to_ycocg([history[0], history[1], history[2]]);
         let mut clipped = [0.0_f32; 3];
+        let mut deviation_luma = 0.0;
         for c in 0..3 {
             let deviation = (moment2[c] / count - mean[c] * mean[c]).max(0.0).sqrt();
             let low = (mean[c] - p.clip_gamma * deviation).max(lowest[c]);
             let high = (mean[c] + p.clip_gamma * deviation).min(highest[c]);
             // WGSL `clamp(e, low, high)` is `min(max(e, low), high)`.
             clipped[c] = history_ycocg[c].max(low).min(high);
-        }
-        if history[3] > 0.0 {
-            let area_luma = rgb_to_ycocg(history_area)[0];
-            let disagreement =
-                (area_luma - mean[0]).abs() / (STATIC_AGREEMENT * (area_luma.max(mean[0]) + 0.01));
-            let trust = stillness * (1.0 - disagreement).clamp(0.0, 1.0);
-            for c in 0..3 {
-                clipped[c] += trust * (history_ycocg[c] - clipped[c]);
+            if c == 0 {
+                deviation_luma = deviation;
             }
         }
-        let rectified = ycocg_to_rgb(clipped);
-
-        // 6. Accumulation.
         let confidence = history[3];
         let mut alpha = 1.0;
         let mut incoming = current;
         if confidence > 0.0 {
+            let area_luma = rgb_to_ycocg(history_area)[0];
+            let relative_difference = (area_luma - mean[0]).abs() / (area_luma.max(mean[0]) + 0.01);
+            let disagreement =
+                (area_luma - mean[0]).abs() / (STATIC_AGREEMENT * (area_luma.max(mean[0]) + 0.01));
+            let rule_trust = stillness * (1.0 - disagreement).clamp(0.0, 1.0);
+            // 6. Accumulation: the rule's weight of this frame.
             let trusted = confidence
                 * (1.0 + STATIC_CONFIDENCE_GAIN * stillness * confidence / CONFIDENCE_MAX);
-            alpha = (sample_weight / (trusted + sample_weight))
+            let rule_alpha = (sample_weight / (trusted + sample_weight))
                 .max(p.alpha_min * sample_weight * (1.0 - stillness));
+            let luma_floor = mean[0] + 0.01;
+            let clip_moved: f32 = (0..3).map(|c| (history_ycocg[c] - clipped[c]).abs()).sum();
+            let current_luma = rgb_to_ycocg([current[0], current[1], current[2]])[0];
+            let inputs = BlendInputs {
+                pixel: [x, y],
+                features: [
+                    stillness,
+                    confidence / CONFIDENCE_MAX,
+                    sample_weight,
+                    clip_moved / luma_floor,
+                    relative_difference,
+                    deviation_luma / luma_floor,
+                    (speed / 8.0).min(1.0),
+                    (current_luma - history_ycocg[0]).abs()
+                        / (current_luma.max(history_ycocg[0]) + 0.01),
+                ],
+                trust: rule_trust,
+                alpha: rule_alpha,
+                clipped: ycocg_to_rgb(clipped),
+                history: ycocg_to_rgb(history_ycocg),
+                current: [current[0], current[1], current[2]],
+            };
+            let (trust, chosen_alpha) = policy.blend(&inputs);
+            let trust = trust.clamp(0.0, 1.0);
+            for c in 0..3 {
+                clipped[c] += trust * (history_ycocg[c] - clipped[c]);
+            }
+            alpha = chosen_alpha.clamp(0.0, 1.0);
         } else {
             let widest = scale[0].max(scale[1]);
             let inv_two_sigma2_wide = inv_two_sigma2 / (widest * widest);
@@ -383,6 +464,8 @@ impl Resolver<'_> {
                 axis_weights(offset_y, inv_two_sigma2_wide),
             );
         }
+        let rectified = ycocg_to_rgb(clipped);
+
         let resolved =
             [0, 1, 2].map(|c| (rectified[c] + alpha * (incoming[c] - rectified[c])).max(0.0));
         let new_confidence = (confidence + sample_weight).min(CONFIDENCE_MAX);

@@ -1,6 +1,7 @@
 //! [`GpuTemporalResolver`]: `shaders/temporal_resolve.wgsl` and
 //! `shaders/temporal_depth_history.wgsl` behind a small Rust API.
 
+use super::blend_net::{BlendNetCpu, with_blend_net};
 use super::cpu::TemporalFrame;
 use super::history::TemporalHistory;
 use super::memory::{HISTORY_COLOR_FORMAT, HISTORY_DEPTH_FORMAT};
@@ -171,7 +172,23 @@ impl GpuTemporalResolver {
         output_format: wgpu::TextureFormat,
         depth_input: DepthInput,
     ) -> Result<Self, GpuError> {
-        let wgsl = depth_input.wgsl(&with_storage_format(TEMPORAL_RESOLVE_WGSL, output_format)?);
+        Self::with_blend(ctx, output_format, depth_input, None)
+    }
+
+    /// [`GpuTemporalResolver::with_depth_input`] with the learned blend `blend` written into
+    /// the resolve ([`with_blend_net`]); `None` resolves with the hand-written rule alone.
+    pub fn with_blend(
+        ctx: &GpuContext,
+        output_format: wgpu::TextureFormat,
+        depth_input: DepthInput,
+        blend: Option<&BlendNetCpu>,
+    ) -> Result<Self, GpuError> {
+        let source = match blend {
+            Some(net) => with_blend_net(TEMPORAL_RESOLVE_WGSL, net)
+                .map_err(|reason| GpuError::Shader { reason })?,
+            None => TEMPORAL_RESOLVE_WGSL.to_owned(),
+        };
+        let wgsl = depth_input.wgsl(&with_storage_format(&source, output_format)?);
         let resolve = ComputeKernel::new(
             ctx,
             &KernelDescriptor {

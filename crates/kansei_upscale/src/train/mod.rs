@@ -47,6 +47,8 @@
 //! [`benchmark`] (`kansei upscale train --bench`) times the network's layers and a whole step
 //! with both convolution implementations.
 
+#[cfg(feature = "scenes")]
+pub mod blend;
 pub mod data;
 mod plot;
 
