@@ -44,6 +44,24 @@ fn behaviour(ron: &str) -> Arc<Behaviour> {
     Arc::new(Behaviour::from_ron(ron).expect("test behaviour compiles"))
 }
 
+/// A hero NPC that walks to its blackboard's `goal` (a `move_to` task), then sets `arrived`.
+fn spawn_goer(app: &mut App, agent: NpcAgent, blackboard: NpcBlackboard) -> Entity {
+    app.world_mut()
+        .spawn((
+            Npc,
+            agent,
+            NpcTier(Tier::Hero),
+            blackboard,
+            NpcMind {
+                behaviour: Some(behaviour(
+                    r#"Behaviour(name: "go", root: Sequence([Task("move_to", Some("goal")), Set("arrived", Bool(true))]))"#,
+                )),
+                ..default()
+            },
+        ))
+        .id()
+}
+
 #[test]
 fn n_npcs_are_n_entities_and_the_town_comes_alive() {
     let config = BenchConfig {
@@ -174,21 +192,7 @@ fn an_unreachable_goal_fails_the_task_with_a_reason() {
     let goal = Symbol::new("goal");
     let mut blackboard = NpcBlackboard::default();
     blackboard.set(goal, Value::Vec2(Vec2::new(10.0, 10.0)));
-    let npc = app
-        .world_mut()
-        .spawn((
-            Npc,
-            NpcAgent::at(Vec2::new(-10.0, -10.0)),
-            NpcTier(Tier::Hero),
-            blackboard,
-            NpcMind {
-                behaviour: Some(behaviour(
-                    r#"Behaviour(name: "go", root: Sequence([Task("move_to", Some("goal")), Set("arrived", Bool(true))]))"#,
-                )),
-                ..default()
-            },
-        ))
-        .id();
+    let npc = spawn_goer(&mut app, NpcAgent::at(Vec2::new(-10.0, -10.0)), blackboard);
     step(&mut app, 20);
     let locomotion = app
         .world()
@@ -229,21 +233,11 @@ fn a_path_to_a_flow_field_goal_is_traced_and_walked_around_a_wall() {
     // Another point of the field's goal cell: still served by it.
     let target = door + Vec2::new(0.3, -0.2);
     blackboard.set(goal, Value::Vec2(target));
-    let npc = app
-        .world_mut()
-        .spawn((
-            Npc,
-            NpcAgent::at(Vec2::new(-10.0, -10.0)).with_max_speed(4.0),
-            NpcTier(Tier::Hero),
-            blackboard,
-            NpcMind {
-                behaviour: Some(behaviour(
-                    r#"Behaviour(name: "go", root: Sequence([Task("move_to", Some("goal")), Set("arrived", Bool(true))]))"#,
-                )),
-                ..default()
-            },
-        ))
-        .id();
+    let npc = spawn_goer(
+        &mut app,
+        NpcAgent::at(Vec2::new(-10.0, -10.0)).with_max_speed(4.0),
+        blackboard,
+    );
     // The field is built on the first tick, the query submitted and traced on the next ones.
     let mut traced = 0;
     for _ in 0..3 {
