@@ -203,11 +203,10 @@ pub fn init_threads(threads: usize) -> usize {
         .thread_num()
 }
 
-/// The flow fields the scenario built before its first tick, and how long that took.
+/// How long building the scenario's flow fields (the exits, and the doorsteps with
+/// [`BenchConfig::doorstep_fields`]) took before its first tick, in ms.
 #[derive(Resource, Clone, Copy, Debug, Default)]
 pub struct FlowFieldLoad {
-    /// Fields built (the exits, and the doorsteps with [`BenchConfig::doorstep_fields`]).
-    pub fields: usize,
     /// Wall time of building them, in ms.
     pub build_ms: f64,
 }
@@ -251,7 +250,6 @@ pub fn build_app(config: &BenchConfig) -> Result<(App, [usize; 3], u32), BenchEr
     let load = Instant::now();
     flows.build_missing(&town.grid);
     app.insert_resource(FlowFieldLoad {
-        fields: flows.len(),
         build_ms: load.elapsed().as_secs_f64() * 1e3,
     });
     app.insert_resource(flows);
@@ -388,6 +386,7 @@ pub fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
     }
     let (mut app, tiers, before) = build_app(config)?;
     let load = *app.world().resource::<FlowFieldLoad>();
+    let flow_fields = app.world().resource::<FlowFields>().len();
     let threads = ComputeTaskPool::get().thread_num();
     for t in 0..config.warmup {
         tick(&mut app, t);
@@ -428,7 +427,7 @@ pub fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
         decisions_per_tick: decisions as f64 / config.ticks as f64,
         path_answers,
         paths_traced,
-        flow_fields: load.fields,
+        flow_fields,
         flow_field_build_ms: load.build_ms,
         entities,
         bytes_per_agent,

@@ -28,6 +28,7 @@ mod tests;
 
 pub use error::{NavError, PathError};
 pub use flow_field::FlowField;
+pub(crate) use grid::GridFrame;
 pub use grid::{MAX_GRID_SIDE, NavGrid};
 pub use path::Path;
 pub use queue::{

@@ -6,7 +6,7 @@ use std::time::Duration;
 use bevy::prelude::*;
 use glam::Vec2;
 
-use crate::nav::{FlowField, NavGrid, PathQueryId, PathQueue};
+use crate::nav::{FlowField, GridFrame, NavGrid, PathQueryId, PathQueue};
 use crate::schedule::{DecisionPlanner, DueRange, RoundRobin, ScheduleConfig, Tier};
 use crate::steering::{OrcaParams, SpatialHash};
 
@@ -100,8 +100,8 @@ impl PathStats {
 /// changes. A field also answers path queries: a [`MoveIntent::MoveTo`] whose goal lies in a
 /// field's goal cell gets its path traced from the field
 /// ([`FlowField::trace_path`](crate::nav::FlowField::trace_path), about 1 us on a 128 x 128
-/// town against 24 us for the search) instead of searched. A field costs 5 bytes per grid cell (80 KB on a 128 x 128 grid) and about 0.7 ms
-/// to build there.
+/// town against 24 us for the search) instead of searched. A field costs 5 bytes per grid
+/// cell (80 KB on a 128 x 128 grid) and about 0.7 ms to build there.
 ///
 /// [`MoveIntent::FollowFlow`]: super::MoveIntent::FollowFlow
 /// [`MoveIntent::MoveTo`]: super::MoveIntent::MoveTo
@@ -110,8 +110,9 @@ pub struct FlowFields {
     pub(crate) goals: Vec<Vec2>,
     pub(crate) fields: Vec<Option<FlowField>>,
     /// The grid each goal's field was last built (or found unreachable) for, as its revision
-    /// and size, so an unreachable goal is not retried every tick.
-    built_for: Vec<Option<(u64, u32, u32)>>,
+    /// and frame (what [`FlowField::is_stale`] compares), so an unreachable goal is not
+    /// retried every tick.
+    built_for: Vec<Option<(u64, GridFrame)>>,
     /// Which field leads to each goal cell, for answering path queries; the first field
     /// built wins when goals share a cell.
     by_goal_cell: HashMap<UVec2, u32>,
@@ -181,9 +182,10 @@ impl FlowFields {
     }
 }
 
-/// What identifies the grid a field was built for: its revision and size.
-fn grid_key(grid: &NavGrid) -> (u64, u32, u32) {
-    (grid.revision(), grid.width(), grid.height())
+/// What identifies the grid a field was built for: its revision and frame, as
+/// [`FlowField::is_stale`] compares them.
+fn grid_key(grid: &NavGrid) -> (u64, GridFrame) {
+    (grid.revision(), grid.frame())
 }
 
 /// One tier's round-robin queues.
