@@ -54,23 +54,18 @@ impl BlendNet {
 
     /// The same network for the CPU resolve ([`BlendPolicy`]), in plain `f32`.
     pub fn to_cpu(&self) -> Result<BlendNetCpu> {
-        let matrix = |t: &Tensor| t.to_vec2::<f32>();
-        let vector = |linear: &Linear| match linear.bias() {
-            Some(b) => b.to_vec1::<f32>(),
+        let flat = |t: &Tensor| t.flatten_all()?.to_vec1::<f32>();
+        let bias = |linear: &Linear| match linear.bias() {
+            Some(b) => flat(b),
             None => Ok(Vec::new()),
         };
-        let (w1, b1) = (matrix(self.hidden.weight())?, vector(&self.hidden)?);
-        let (w2, b2) = (matrix(self.output.weight())?, vector(&self.output)?);
-        let mut cpu = BlendNetCpu::default();
-        for j in 0..BLEND_HIDDEN {
-            cpu.hidden_weight[j].copy_from_slice(&w1[j]);
-            cpu.hidden_bias[j] = b1[j];
-        }
-        for k in 0..2 {
-            cpu.output_weight[k].copy_from_slice(&w2[k]);
-            cpu.output_bias[k] = b2[k];
-        }
-        Ok(cpu)
+        BlendNetCpu::from_flat(
+            &flat(self.hidden.weight())?,
+            &bias(&self.hidden)?,
+            &flat(self.output.weight())?,
+            &bias(&self.output)?,
+        )
+        .map_err(candle_core::Error::Msg)
     }
 }
 
@@ -104,6 +99,59 @@ pub struct BlendNetCpu {
 }
 
 impl BlendNetCpu {
+    /// The network from its four tensors flattened row by row (`hidden.weight` `[8, 10]`,
+    /// `hidden.bias` `[8]`, `output.weight` `[2, 8]`, `output.bias` `[2]`); fails if a length
+    /// is wrong or a weight is not finite.
+    pub fn from_flat(
+        hidden_weight: &[f32],
+        hidden_bias: &[f32],
+        output_weight: &[f32],
+        output_bias: &[f32],
+    ) -> std::result::Result<Self, String> {
+        let lengths = [
+            (
+                "hidden.weight",
+                hidden_weight.len(),
+                BLEND_HIDDEN * BLEND_INPUTS,
+            ),
+            ("hidden.bias", hidden_bias.len(), BLEND_HIDDEN),
+            ("output.weight", output_weight.len(), 2 * BLEND_HIDDEN),
+            ("output.bias", output_bias.len(), 2),
+        ];
+        for (name, got, expected) in lengths {
+            if got != expected {
+                return Err(format!(
+                    "the blend's `{name}` has {got} values, expected {expected}"
+                ));
+            }
+        }
+        let all = [hidden_weight, hidden_bias, output_weight, output_bias];
+        if all
+            .iter()
+            .any(|values| values.iter().any(|v| !v.is_finite()))
+        {
+            return Err("the blend network has a weight that is not finite".into());
+        }
+        let mut net = Self::default();
+        for (row, chunk) in net
+            .hidden_weight
+            .iter_mut()
+            .zip(hidden_weight.chunks(BLEND_INPUTS))
+        {
+            row.copy_from_slice(chunk);
+        }
+        net.hidden_bias.copy_from_slice(hidden_bias);
+        for (row, chunk) in net
+            .output_weight
+            .iter_mut()
+            .zip(output_weight.chunks(BLEND_HIDDEN))
+        {
+            row.copy_from_slice(chunk);
+        }
+        net.output_bias.copy_from_slice(output_bias);
+        Ok(net)
+    }
+
     /// The corrections `[d_trust, d_alpha]` for one input row.
     pub fn corrections(&self, row: &[f32; BLEND_INPUTS]) -> [f32; 2] {
         let mut hidden = [0.0_f32; BLEND_HIDDEN];
@@ -223,32 +271,18 @@ pub fn blend_from_safetensors(bytes: &[u8]) -> std::result::Result<BlendNetCpu, 
                 tensor.dims()
             ));
         }
-        let values = tensor
+        tensor
             .flatten_all()
             .and_then(|t| t.to_dtype(candle_core::DType::F32))
             .and_then(|t| t.to_vec1::<f32>())
-            .map_err(|e| format!("the blend's `{name}`: {e}"))?;
-        if values.iter().any(|v| !v.is_finite()) {
-            return Err(format!(
-                "the blend's `{name}` holds a value that is not finite"
-            ));
-        }
-        Ok(values)
+            .map_err(|e| format!("the blend's `{name}`: {e}"))
     };
-    let w1 = values("hidden.weight", &[BLEND_HIDDEN, BLEND_INPUTS])?;
-    let b1 = values("hidden.bias", &[BLEND_HIDDEN])?;
-    let w2 = values("output.weight", &[2, BLEND_HIDDEN])?;
-    let b2 = values("output.bias", &[2])?;
-    let mut net = BlendNetCpu::default();
-    for (row, chunk) in net.hidden_weight.iter_mut().zip(w1.chunks(BLEND_INPUTS)) {
-        row.copy_from_slice(chunk);
-    }
-    net.hidden_bias.copy_from_slice(&b1);
-    for (row, chunk) in net.output_weight.iter_mut().zip(w2.chunks(BLEND_HIDDEN)) {
-        row.copy_from_slice(chunk);
-    }
-    net.output_bias.copy_from_slice(&b2);
-    Ok(net)
+    BlendNetCpu::from_flat(
+        &values("hidden.weight", &[BLEND_HIDDEN, BLEND_INPUTS])?,
+        &values("hidden.bias", &[BLEND_HIDDEN])?,
+        &values("output.weight", &[2, BLEND_HIDDEN])?,
+        &values("output.bias", &[2])?,
+    )
 }
 
 #[cfg(test)]
