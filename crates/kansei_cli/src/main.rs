@@ -9,7 +9,8 @@
 //! kansei difficulty simulate [--population FILE.ron] [--controller NAME|all] [--json]
 //! kansei difficulty train [--population FILE.ron] [--out PATH] [--steps N]
 //! kansei npc bench [--agents N] [--ticks T] [--threads K] [--tier hero|active|crowd|mixed] [--json]
-//! kansei recommend train --data FILE --out DIR [--catalogue FILE.ron] [--resume]
+//! kansei recommend train --data FILE --out DIR [--catalogue FILE.ron] [--resume] [--init M] [--negatives N]
+//! kansei recommend average --data FILE --models M1 M2 ... [--weights W1 W2 ...] --out PATH
 //! kansei recommend eval --data FILE --model popular|markov|PATH [--split test|valid] [--rerank [S]] [--json]
 //! kansei upscale eval --data ../shared/data/sr/Set5/x2 --scale 2 [--method bicubic ...] [--json]
 //! kansei upscale run --in LR.png --out SR.png --scale 2 --method bicubic

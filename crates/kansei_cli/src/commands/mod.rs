@@ -5,6 +5,7 @@ pub mod model;
 #[cfg(feature = "npc")]
 pub mod npc;
 pub mod recommend;
+pub mod recommend_average;
 pub mod recommend_train;
 pub mod upscale;
 #[cfg(feature = "scenes")]

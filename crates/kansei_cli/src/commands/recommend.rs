@@ -18,6 +18,10 @@ pub enum RecommendCommand {
     /// with early stopping on the validation items; writes the best model, its card and the
     /// catalogue with training plays to `--out`.
     Train(super::recommend_train::TrainArgs),
+    /// Averages sequential networks fine-tuned from one starting point (a model soup), adds the
+    /// training data's transitions with a weight chosen on the validation items as `train` does,
+    /// and writes the model and its card to `--out`.
+    Average(super::recommend_average::AverageArgs),
     /// Scores a model on the leave-last-out split of an interaction file: the sampled protocol
     /// (held-out item against 100 unseen items, at most 10,000 users) and full ranking over the
     /// catalogue (HR@10, NDCG@10, coverage@10, Gini@10, mean popularity of what is recommended).
@@ -61,6 +65,7 @@ pub enum RecommendCommand {
 pub fn run(command: &RecommendCommand) -> Result<(), String> {
     match command {
         RecommendCommand::Train(args) => super::recommend_train::run(args),
+        RecommendCommand::Average(args) => super::recommend_average::run(args),
         RecommendCommand::Eval {
             data,
             model,

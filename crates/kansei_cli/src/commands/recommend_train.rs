@@ -38,6 +38,10 @@ pub struct TrainArgs {
     /// Learning rate (constant).
     #[arg(long, default_value_t = TrainConfig::default().learning_rate)]
     pub learning_rate: f64,
+    /// Negatives drawn per batch for the sampled softmax; a number at least the catalogue's size
+    /// trains with the exact softmax over every item.
+    #[arg(long, default_value_t = TrainConfig::default().negatives)]
+    pub negatives: usize,
     /// Use the batch's own targets as negatives too (popularity-weighted negatives; the
     /// shipped games model's second stage).
     #[arg(long)]
@@ -75,6 +79,7 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         width: args.width,
         dropout: args.dropout,
         learning_rate: args.learning_rate,
+        negatives: args.negatives,
         in_batch_negatives: args.in_batch_negatives || TrainConfig::default().in_batch_negatives,
         init_from: args.init.clone(),
         patience: args.patience,

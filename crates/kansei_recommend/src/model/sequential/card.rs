@@ -63,7 +63,7 @@ pub fn model_card(
                 config.width,
                 config.blocks,
                 config.max_len,
-                loss_description(config),
+                loss_description(config, net.num_items),
                 config.learning_rate,
                 config.weight_decay,
                 config.dropout,
@@ -103,8 +103,11 @@ pub fn model_card(
     }
 }
 
-fn loss_description(config: &TrainConfig) -> String {
+fn loss_description(config: &TrainConfig, num_items: u32) -> String {
     match config.loss {
+        LossKind::SampledSoftmax if config.negatives >= num_items as usize => {
+            "softmax over every item of the catalogue".to_owned()
+        }
         LossKind::SampledSoftmax => format!(
             "sampled softmax over {} shared uniform negatives{}",
             config.negatives,

@@ -76,7 +76,8 @@ fn hidden_at_targets(
 }
 
 /// Mean cross-entropy of the true next item against `negatives` items drawn uniformly from
-/// `1..=num_items` (every item once when the catalogue is no larger), plus, with `in_batch`, every distinct target of the batch (negatives drawn
+/// `1..=num_items` (every item once when the catalogue is no larger: the exact softmax), plus,
+/// with `in_batch`, every distinct target of the batch (negatives drawn
 /// in proportion to popularity, which teaches the model to rank against popular items too, as
 /// ranking the whole catalogue needs). All negatives are shared by the batch; a negative that is
 /// the position's own true item is masked out. Dropout is applied when `rng` is given;
@@ -103,14 +104,16 @@ pub fn sampled_softmax_loss(
     let positive = (&hidden * &target_embeddings)?.sum_keepdim(1)?;
 
     // A catalogue no larger than the sample is used whole: the exact softmax, and cheaper.
-    let mut sampled: Vec<u32> = if num_items as usize <= negatives {
+    let whole_catalogue = num_items as usize <= negatives;
+    let mut sampled: Vec<u32> = if whole_catalogue {
         (1..=num_items).collect()
     } else {
         (0..negatives)
             .map(|_| sampler.random_range(1..=num_items))
             .collect()
     };
-    if in_batch {
+    // The whole catalogue holds the batch's targets already.
+    if in_batch && !whole_catalogue {
         let mut targets = batch.targets.clone();
         targets.sort_unstable();
         targets.dedup();

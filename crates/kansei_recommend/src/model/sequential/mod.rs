@@ -8,7 +8,9 @@
 //! - [`net`]: the network and padded batches.
 //! - [`model`]: [`SequentialModel`], the loaded model behind [`crate::Recommender`].
 //! - [`train`]: the training run.
+//! - [`average`]: averaging networks fine-tuned from one starting point.
 
+pub mod average;
 mod batches;
 mod block;
 mod card;
@@ -25,7 +27,7 @@ pub use model::{
 pub use net::{NetConfig, PaddedBatch, SequentialNet};
 pub use train::{
     EpochReport, LossKind, RunFiles, TRANSITION_WEIGHTS, TrainConfig, TrainState, TransitionChoice,
-    train,
+    add_transitions, train,
 };
 pub use validate::validation_metrics;
 

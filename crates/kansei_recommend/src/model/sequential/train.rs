@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{ParamsAdamW, VarMap};
-use kansei_nn::{LrSchedule, ResumableAdamW, Trainer, seeded_var_builder};
+use kansei_nn::{LrSchedule, ModelCard, ResumableAdamW, Trainer, seeded_var_builder};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
@@ -22,6 +22,7 @@ use super::validate::validation_metrics;
 use crate::data::LeaveLastOut;
 use crate::error::RecommendError;
 use crate::eval::{EvalConfig, Split, evaluate};
+use crate::model::Recommender;
 use crate::model::markov::Markov;
 
 /// How to train. The defaults are meant to work on any interaction file without tuning: early
@@ -44,8 +45,9 @@ pub struct TrainConfig {
     pub weight_decay: f64,
     /// Users per batch. Default 128.
     pub batch: usize,
-    /// Uniformly drawn negatives per batch in the sampled softmax, shared by the batch.
-    /// Default 2,048: every item must be pushed down often enough to learn that it is not next.
+    /// Uniformly drawn negatives per batch in the sampled softmax, shared by the batch; at least
+    /// the catalogue's size, every item once (the exact softmax). Default 2,048: every item must
+    /// be pushed down often enough to learn that it is not next.
     pub negatives: usize,
     /// The loss. Default [`LossKind::SampledSoftmax`].
     pub loss: LossKind,
@@ -343,12 +345,40 @@ fn finish(
     if state.transitions.is_some() {
         return Ok(());
     }
-    let network = SequentialModel::load(&files.model)?;
+    let choice = add_transitions(split, &files.model, config.seed, config.validation_users)?;
+    state.transitions = Some(choice);
+    write_state(&files.state, state)
+}
+
+/// Chooses the weight of the training data's counted transitions for the model at `path`
+/// (each of [`TRANSITION_WEIGHTS`] scored by full-ranking NDCG@10 on `split`'s validation items,
+/// at most `validation_users` users drawn with `seed`) and rewrites the file with them and a
+/// card that says so; transitions it held before are replaced. A weight of 0 leaves the
+/// network alone.
+///
+/// # Errors
+///
+/// [`RecommendError::Model`] for a missing or corrupt file, and evaluation or I/O errors.
+pub fn add_transitions(
+    split: &LeaveLastOut,
+    path: &Path,
+    seed: u64,
+    validation_users: usize,
+) -> Result<TransitionChoice, RecommendError> {
+    let network = SequentialModel::load(path)?.without_transitions();
+    if network.num_items() != split.num_items {
+        return Err(RecommendError::Invalid(format!(
+            "{} scores {} items, the data has {}: it was trained on other data",
+            path.display(),
+            network.num_items(),
+            split.num_items
+        )));
+    }
     let markov = Markov::fit(&split.train, split.num_items)?;
     let eval_config = EvalConfig {
-        seed: config.seed,
-        max_users: config.validation_users,
-        max_full_users: config.validation_users,
+        seed,
+        max_users: validation_users,
+        max_full_users: validation_users,
         ..EvalConfig::default()
     };
     let mut trials = Vec::with_capacity(TRANSITION_WEIGHTS.len());
@@ -365,17 +395,15 @@ fn finish(
             if trial.1 > best.1 { trial } else { best }
         });
 
-    let (mut card, found) = kansei_nn::check_model(&files.model)?;
-    let mut tensors = kansei_nn::load(&files.model, &found, &Device::Cpu)?.tensors;
+    let (mut card, found) = kansei_nn::check_model(path)?;
+    let mut tensors = kansei_nn::load(path, &found, &Device::Cpu)?.tensors;
     // A file finished before (and trained no further) holds the transitions already: replace
     // them, and what the card says about them.
+    let had_transitions = tensors
+        .keys()
+        .any(|name| name.starts_with(TRANSITIONS_PREFIX));
     tensors.retain(|name, _| !name.starts_with(TRANSITIONS_PREFIX));
-    while let Some(base) = card.version.strip_suffix(TRANSITIONS_VERSION_SUFFIX) {
-        card.version = base.to_owned();
-    }
-    if let Some(at) = card.training.description.find(TRANSITIONS_NOTE) {
-        card.training.description.truncate(at);
-    }
+    forget_transitions(&mut card);
     if weight > 0.0 {
         tensors.extend(markov.to_tensors(TRANSITIONS_PREFIX)?);
         tensors.insert(
@@ -388,11 +416,23 @@ fn finish(
              at weight {weight} (chosen among {TRANSITION_WEIGHTS:?} on validation full-ranking \
              NDCG@10: {ndcg:.4}); the parameter count includes them"
         ));
-        card.weights_checksum = None;
-        kansei_nn::save(&files.model, &card, &tensors)?;
     }
-    state.transitions = Some(TransitionChoice { weight, trials });
-    write_state(&files.state, state)
+    if weight > 0.0 || had_transitions {
+        card.weights_checksum = None;
+        kansei_nn::save(path, &card, &tensors)?;
+    }
+    Ok(TransitionChoice { weight, trials })
+}
+
+/// Takes out of `card` what [`add_transitions`] wrote about transitions: the version's suffix
+/// and the recipe's note.
+pub(super) fn forget_transitions(card: &mut ModelCard) {
+    while let Some(base) = card.version.strip_suffix(TRANSITIONS_VERSION_SUFFIX) {
+        card.version = base.to_owned();
+    }
+    if let Some(at) = card.training.description.find(TRANSITIONS_NOTE) {
+        card.training.description.truncate(at);
+    }
 }
 
 /// Sets every variable of `varmap` from the same-named tensor of the model file at `path`
