@@ -179,3 +179,78 @@ fn data_without_sequences_is_refused() {
         "{error}"
     );
 }
+
+#[test]
+fn bad_settings_are_refused_before_training() {
+    let split = LeaveLastOut::new(&series_data());
+    let dir = tempfile::tempdir().expect("dir");
+    let bad = [
+        (
+            TrainConfig {
+                weight_decay: -0.1,
+                ..tiny_config(1)
+            },
+            "weight_decay",
+        ),
+        (
+            TrainConfig {
+                weight_decay: f64::NAN,
+                ..tiny_config(1)
+            },
+            "weight_decay",
+        ),
+        (
+            TrainConfig {
+                embedding_stdev: Some(0.0),
+                ..tiny_config(1)
+            },
+            "embedding_stdev",
+        ),
+        (
+            TrainConfig {
+                embedding_stdev: Some(f64::INFINITY),
+                ..tiny_config(1)
+            },
+            "embedding_stdev",
+        ),
+        (
+            TrainConfig {
+                negatives: 0,
+                ..tiny_config(1)
+            },
+            "negatives",
+        ),
+    ];
+    for (config, field) in bad {
+        let error =
+            train(&split, &config, dir.path(), false, |_| {}, |_, _, _| {}).expect_err("refused");
+        assert!(error.to_string().contains(field), "{field}: {error}");
+    }
+    assert!(
+        !RunFiles::in_dir(dir.path()).model.exists(),
+        "nothing was trained"
+    );
+}
+
+#[test]
+fn the_card_states_the_loss_and_initialisation() -> TestResult {
+    let split = LeaveLastOut::new(&series_data());
+    let dir = tempfile::tempdir()?;
+    let config = TrainConfig {
+        loss: kansei_recommend::model::sequential::LossKind::BinaryCrossEntropy,
+        embedding_stdev: Some(0.01),
+        weight_decay: 0.0,
+        ..tiny_config(1)
+    };
+    train(&split, &config, dir.path(), false, |_| {}, |_, _, _| {})?;
+    let model = SequentialModel::load(RunFiles::in_dir(dir.path()).model)?;
+    let recipe = &model.card().expect("card").training.description;
+    for expected in [
+        "binary cross-entropy",
+        "weight decay 0",
+        "standard deviation 0.01",
+    ] {
+        assert!(recipe.contains(expected), "{expected}: {recipe}");
+    }
+    Ok(())
+}

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
-use kansei_recommend::model::sequential::{RunFiles, TrainConfig, train};
+use kansei_recommend::model::sequential::{LossKind, RunFiles, TrainConfig, train};
 use kansei_recommend::{Catalogue, Interactions, LeaveLastOut};
 
 /// Arguments of `kansei recommend train`.
@@ -38,6 +38,17 @@ pub struct TrainArgs {
     /// Learning rate (constant).
     #[arg(long, default_value_t = TrainConfig::default().learning_rate)]
     pub learning_rate: f64,
+    /// The loss: `softmax` (a softmax over the true item and shared negatives) or `bce` (SASRec's
+    /// binary cross-entropy with one uniform negative per position).
+    #[arg(long, default_value = "softmax", value_parser = parse_loss)]
+    pub loss: LossKind,
+    /// `AdamW`'s decoupled weight decay (0 for plain Adam, as SASRec trains).
+    #[arg(long, default_value_t = TrainConfig::default().weight_decay)]
+    pub weight_decay: f64,
+    /// Standard deviation of the initial item and position embeddings (default
+    /// `1 / sqrt(width)`; SASRec's Glorot initialisation is `sqrt(2 / (items + width))`).
+    #[arg(long)]
+    pub embedding_stdev: Option<f64>,
     /// Negatives drawn per batch for the sampled softmax; a number at least the catalogue's size
     /// trains with the exact softmax over every item.
     #[arg(long, default_value_t = TrainConfig::default().negatives)]
@@ -80,6 +91,9 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         dropout: args.dropout,
         learning_rate: args.learning_rate,
         negatives: args.negatives,
+        loss: args.loss,
+        embedding_stdev: args.embedding_stdev,
+        weight_decay: args.weight_decay,
         in_batch_negatives: args.in_batch_negatives || TrainConfig::default().in_batch_negatives,
         init_from: args.init.clone(),
         patience: args.patience,
@@ -138,4 +152,12 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
     println!("model: {}", files.model.display());
     println!("catalogue: {}", catalogue_path.display());
     Ok(())
+}
+
+fn parse_loss(text: &str) -> Result<LossKind, String> {
+    match text {
+        "softmax" => Ok(LossKind::SampledSoftmax),
+        "bce" => Ok(LossKind::BinaryCrossEntropy),
+        other => Err(format!("unknown loss `{other}` (softmax or bce)")),
+    }
 }

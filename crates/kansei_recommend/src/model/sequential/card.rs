@@ -71,7 +71,9 @@ pub fn model_card(
                 config.seed,
                 config.validation_users,
                 config.patience,
-            ) + &config.init_from.as_ref().map_or_else(String::new, |path| {
+            ) + &config.embedding_stdev.map_or_else(String::new, |stdev| {
+                format!("; embeddings initialised with standard deviation {stdev}")
+            }) + &config.init_from.as_ref().map_or_else(String::new, |path| {
                 format!(
                     "; started from the network of `{}`",
                     path.file_name().map_or_else(

@@ -122,13 +122,22 @@ impl SequentialNet {
     ///
     /// On a candle error, or when loading weights of other shapes.
     pub fn new(config: NetConfig, vb: VarBuilder) -> Result<Self> {
+        Self::with_embedding_stdev(config, 1.0 / (config.width as f64).sqrt(), vb)
+    }
+
+    /// [`SequentialNet::new`] with the item and position embeddings drawn with standard
+    /// deviation `stdev` when `vb` creates them (loading ignores it). The default,
+    /// `1 / sqrt(width)`, starts the output scores near unit variance (the embeddings are scaled
+    /// by `sqrt(width)` on input, and scores are dot products with them); `SASRec` draws them
+    /// with Glorot's `sqrt(2 / (items + width))`, about 0.009 on the games data, which Adam then
+    /// moves by a far larger fraction of their size per step.
+    ///
+    /// # Errors
+    ///
+    /// On a candle error, or when loading weights of other shapes.
+    pub fn with_embedding_stdev(config: NetConfig, stdev: f64, vb: VarBuilder) -> Result<Self> {
         let width = config.width;
-        // Small embeddings: they are scaled by sqrt(width) on input, and the output scores are
-        // dot products with them, which start near unit variance this way.
-        let init = Init::Randn {
-            mean: 0.0,
-            stdev: 1.0 / (width as f64).sqrt(),
-        };
+        let init = Init::Randn { mean: 0.0, stdev };
         let item_embedding = vb.get_with_hints(
             (config.num_items as usize + 1, width),
             "item_embedding",

@@ -54,6 +54,9 @@ pub struct TrainConfig {
     /// Whether the batch's own targets are negatives too (popularity-weighted negatives, which
     /// teach ranking against popular items). Default off.
     pub in_batch_negatives: bool,
+    /// Standard deviation of the initial item and position embeddings; `None` (the default)
+    /// for `1 / sqrt(width)` (see [`SequentialNet::with_embedding_stdev`]).
+    pub embedding_stdev: Option<f64>,
     /// Most epochs. Default 200.
     pub max_epochs: u64,
     /// Epochs without a better validation NDCG@10 before stopping. Default 10.
@@ -82,6 +85,7 @@ impl Default for TrainConfig {
             batch: 128,
             negatives: 2_048,
             in_batch_negatives: false,
+            embedding_stdev: None,
             loss: LossKind::SampledSoftmax,
             max_epochs: 200,
             patience: 10,
@@ -228,8 +232,11 @@ pub fn train(
         max_len: config.max_len,
     };
     let varmap = VarMap::new();
-    let net = SequentialNet::new(
+    let net = SequentialNet::with_embedding_stdev(
         net_config,
+        config
+            .embedding_stdev
+            .unwrap_or(1.0 / (config.width as f64).sqrt()),
         seeded_var_builder(&varmap, config.seed, DType::F32, &device),
     )?;
     if let Some(path) = &config.init_from {
@@ -527,6 +534,16 @@ fn check_config(config: &TrainConfig) -> Result<(), RecommendError> {
         (
             !(config.learning_rate.is_finite() && config.learning_rate > 0.0),
             "learning_rate must be a positive number",
+        ),
+        (
+            !(config.weight_decay.is_finite() && config.weight_decay >= 0.0),
+            "weight_decay must be a number of at least 0",
+        ),
+        (
+            config
+                .embedding_stdev
+                .is_some_and(|s| !(s.is_finite() && s > 0.0)),
+            "embedding_stdev must be a positive number",
         ),
         (config.batch == 0, "batch must be at least 1"),
         (config.negatives == 0, "negatives must be at least 1"),
