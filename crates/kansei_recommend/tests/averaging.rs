@@ -11,44 +11,12 @@ use kansei_recommend::model::sequential::{
     RunFiles, SequentialModel, TRANSITIONS_PREFIX, TrainConfig, add_transitions, train,
     validation_metrics,
 };
-use kansei_recommend::{Interactions, LeaveLastOut, RecommendError};
+use kansei_recommend::{LeaveLastOut, RecommendError};
+
+mod common;
+use common::{series_data, tiny_config};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-/// 300 players walking one of two series (items 1..=15 and 16..=30) in order from random
-/// starts: the next play is predictable from the last.
-fn series_data(series_length: u64) -> Interactions {
-    let mut text = String::new();
-    let mut state: u64 = 11;
-    for user in 1..=300u32 {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        let series = (state >> 33) % 2;
-        let start = (state >> 40) % 6;
-        let length = 5 + (state >> 50) % 6;
-        for step in 0..length {
-            let item = series * series_length + (start + step) % series_length + 1;
-            text.push_str(&format!("{user} {item}\n"));
-        }
-    }
-    Interactions::parse(&text).expect("valid data")
-}
-
-fn config(width: usize, max_epochs: u64) -> TrainConfig {
-    TrainConfig {
-        width,
-        max_len: 8,
-        batch: 32,
-        negatives: 16,
-        max_epochs,
-        patience: 100,
-        validation_users: 300,
-        learning_rate: 5e-3,
-        dropout: 0.1,
-        ..TrainConfig::default()
-    }
-}
 
 fn run(split: &LeaveLastOut, config: &TrainConfig, dir: &Path) -> Result<PathBuf, RecommendError> {
     train(split, config, dir, false, |_| {}, |_, _, _| {})?;
@@ -66,16 +34,16 @@ fn max_difference(a: &Tensor, b: &Tensor) -> Result<f32, candle_core::Error> {
 
 #[test]
 fn two_fine_tunes_average_into_a_working_model() -> TestResult {
-    let split = LeaveLastOut::new(&series_data(15));
+    let split = LeaveLastOut::new(&series_data(11, 15));
     let dir = tempfile::tempdir()?;
-    let start = run(&split, &config(16, 3), &dir.path().join("start"))?;
+    let start = run(&split, &tiny_config(16, 3), &dir.path().join("start"))?;
     // Two fine-tunes of it: the sampled softmax with another seed, and the full softmax.
     let sampled = run(
         &split,
         &TrainConfig {
             init_from: Some(start.clone()),
             seed: 2,
-            ..config(16, 2)
+            ..tiny_config(16, 2)
         },
         &dir.path().join("sampled"),
     )?;
@@ -84,7 +52,7 @@ fn two_fine_tunes_average_into_a_working_model() -> TestResult {
         &TrainConfig {
             init_from: Some(start),
             negatives: 1_000,
-            ..config(16, 2)
+            ..tiny_config(16, 2)
         },
         &dir.path().join("full"),
     )?;
@@ -153,10 +121,10 @@ fn two_fine_tunes_average_into_a_working_model() -> TestResult {
 
 #[test]
 fn what_cannot_be_averaged_is_refused() -> TestResult {
-    let split = LeaveLastOut::new(&series_data(15));
+    let split = LeaveLastOut::new(&series_data(11, 15));
     let dir = tempfile::tempdir()?;
-    let narrow = run(&split, &config(16, 1), &dir.path().join("narrow"))?;
-    let wide = run(&split, &config(24, 1), &dir.path().join("wide"))?;
+    let narrow = run(&split, &tiny_config(16, 1), &dir.path().join("narrow"))?;
+    let wide = run(&split, &tiny_config(24, 1), &dir.path().join("wide"))?;
     let out = dir.path().join("average.safetensors");
     let ingredient = |path: &PathBuf, weight| Ingredient {
         path: path.clone(),
@@ -179,7 +147,7 @@ fn what_cannot_be_averaged_is_refused() -> TestResult {
     assert!(!out.exists(), "nothing is written when averaging fails");
 
     // Transitions need the data the network scores: a catalogue of 40 items is refused.
-    let other = LeaveLastOut::new(&series_data(20));
+    let other = LeaveLastOut::new(&series_data(11, 20));
     let error = add_transitions(&other, &narrow, 1, 300).expect_err("other data");
     assert!(
         error.to_string().contains("trained on other data"),

@@ -10,42 +10,10 @@ use kansei_recommend::{
     Catalogue, Interactions, LeaveLastOut, RecommendEngine, RecommendError, Recommender,
 };
 
+mod common;
+use common::{series_data, tiny_config};
+
 type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-/// 300 players walking one of two series (items 1..=15 and 16..=30) in order from random
-/// starts: the next play is predictable from the last.
-fn series_data() -> Interactions {
-    let mut text = String::new();
-    let mut state: u64 = 7;
-    for user in 1..=300u32 {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        let series = (state >> 33) % 2;
-        let start = (state >> 40) % 6;
-        let length = 5 + (state >> 50) % 6;
-        for step in 0..length {
-            let item = series * 15 + (start + step) % 15 + 1;
-            text.push_str(&format!("{user} {item}\n"));
-        }
-    }
-    Interactions::parse(&text).expect("valid data")
-}
-
-fn tiny_config(max_epochs: u64) -> TrainConfig {
-    TrainConfig {
-        width: 16,
-        max_len: 8,
-        batch: 32,
-        negatives: 16,
-        max_epochs,
-        patience: 100,
-        validation_users: 300,
-        learning_rate: 5e-3,
-        dropout: 0.1,
-        ..TrainConfig::default()
-    }
-}
 
 fn weights(path: &Path) -> Vec<Vec<f32>> {
     let model = SequentialModel::load(path).expect("loads");
@@ -55,10 +23,17 @@ fn weights(path: &Path) -> Vec<Vec<f32>> {
 
 #[test]
 fn trains_saves_and_resumes_exactly() -> TestResult {
-    let split = LeaveLastOut::new(&series_data());
+    let split = LeaveLastOut::new(&series_data(7, 15));
     let dir = tempfile::tempdir()?;
     let whole = dir.path().join("whole");
-    let state = train(&split, &tiny_config(6), &whole, false, |_| {}, |_, _, _| {})?;
+    let state = train(
+        &split,
+        &tiny_config(16, 6),
+        &whole,
+        false,
+        |_| {},
+        |_, _, _| {},
+    )?;
     assert_eq!(state.epochs, 6);
     let first = state.history.first().map_or(0.0, |e| e.valid_ndcg);
     let (best_epoch, best) = state.best.expect("a best epoch");
@@ -86,7 +61,7 @@ fn trains_saves_and_resumes_exactly() -> TestResult {
     let split_run = dir.path().join("split");
     train(
         &split,
-        &tiny_config(3),
+        &tiny_config(16, 3),
         &split_run,
         false,
         |_| {},
@@ -94,7 +69,7 @@ fn trains_saves_and_resumes_exactly() -> TestResult {
     )?;
     let resumed = train(
         &split,
-        &tiny_config(6),
+        &tiny_config(16, 6),
         &split_run,
         true,
         |_| {},
@@ -111,11 +86,11 @@ fn trains_saves_and_resumes_exactly() -> TestResult {
 
 #[test]
 fn bad_model_files_are_clear_errors() -> TestResult {
-    let split = LeaveLastOut::new(&series_data());
+    let split = LeaveLastOut::new(&series_data(7, 15));
     let dir = tempfile::tempdir()?;
     train(
         &split,
-        &tiny_config(1),
+        &tiny_config(16, 1),
         dir.path(),
         false,
         |_| {},
@@ -167,7 +142,7 @@ fn data_without_sequences_is_refused() {
     let dir = tempfile::tempdir().expect("dir");
     let error = train(
         &split,
-        &tiny_config(1),
+        &tiny_config(16, 1),
         dir.path(),
         false,
         |_| {},
@@ -182,41 +157,41 @@ fn data_without_sequences_is_refused() {
 
 #[test]
 fn bad_settings_are_refused_before_training() {
-    let split = LeaveLastOut::new(&series_data());
+    let split = LeaveLastOut::new(&series_data(7, 15));
     let dir = tempfile::tempdir().expect("dir");
     let bad = [
         (
             TrainConfig {
                 weight_decay: -0.1,
-                ..tiny_config(1)
+                ..tiny_config(16, 1)
             },
             "weight_decay",
         ),
         (
             TrainConfig {
                 weight_decay: f64::NAN,
-                ..tiny_config(1)
+                ..tiny_config(16, 1)
             },
             "weight_decay",
         ),
         (
             TrainConfig {
                 embedding_stdev: Some(0.0),
-                ..tiny_config(1)
+                ..tiny_config(16, 1)
             },
             "embedding_stdev",
         ),
         (
             TrainConfig {
                 embedding_stdev: Some(f64::INFINITY),
-                ..tiny_config(1)
+                ..tiny_config(16, 1)
             },
             "embedding_stdev",
         ),
         (
             TrainConfig {
                 negatives: 0,
-                ..tiny_config(1)
+                ..tiny_config(16, 1)
             },
             "negatives",
         ),
@@ -234,13 +209,13 @@ fn bad_settings_are_refused_before_training() {
 
 #[test]
 fn the_card_states_the_loss_and_initialisation() -> TestResult {
-    let split = LeaveLastOut::new(&series_data());
+    let split = LeaveLastOut::new(&series_data(7, 15));
     let dir = tempfile::tempdir()?;
     let config = TrainConfig {
         loss: kansei_recommend::model::sequential::LossKind::BinaryCrossEntropy,
         embedding_stdev: Some(0.01),
         weight_decay: 0.0,
-        ..tiny_config(1)
+        ..tiny_config(16, 1)
     };
     train(&split, &config, dir.path(), false, |_| {}, |_, _, _| {})?;
     let model = SequentialModel::load(RunFiles::in_dir(dir.path()).model)?;

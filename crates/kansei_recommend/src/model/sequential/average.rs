@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use candle_core::{DType, Device, Tensor};
 use kansei_nn::ModelCard;
 
-use super::model::{MODEL_NAME, SequentialModel, TRANSITIONS_PREFIX};
+use super::model::{SequentialModel, TRANSITIONS_PREFIX, check_sequential_file};
 use super::train::forget_transitions;
 use crate::error::RecommendError;
 
@@ -114,14 +114,7 @@ pub fn save_average(ingredients: &[Ingredient], out: &Path) -> Result<ModelCard,
 
 /// The network's tensors of the model file at `path` (transitions left out), as f32.
 fn network_tensors(path: &Path) -> Result<(HashMap<String, Tensor>, ModelCard), RecommendError> {
-    let (card, found) = kansei_nn::check_model(path)?;
-    if card.name != MODEL_NAME {
-        return Err(RecommendError::Invalid(format!(
-            "{} holds model `{}`, not `{MODEL_NAME}`",
-            path.display(),
-            card.name
-        )));
-    }
+    let (card, found) = check_sequential_file(path)?;
     let mut tensors = kansei_nn::load(path, &found, &Device::Cpu)?.tensors;
     tensors.retain(|name, _| !name.starts_with(TRANSITIONS_PREFIX));
     if let Some((name, _)) = tensors.iter().find(|(_, t)| t.dtype() != DType::F32) {

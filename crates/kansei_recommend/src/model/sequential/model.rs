@@ -36,6 +36,27 @@ pub struct SequentialModel {
     transitions: Option<(Markov, f32)>,
 }
 
+/// Checks the model file at `path` and its card, and that the card names a sequential
+/// recommender: its card and the tensors it holds.
+///
+/// # Errors
+///
+/// [`RecommendError::Model`] for a missing, corrupt or mismatched file,
+/// [`RecommendError::Invalid`] for another model's file.
+pub(super) fn check_sequential_file(
+    path: &Path,
+) -> Result<(ModelCard, ExpectedTensors), RecommendError> {
+    let (card, found) = kansei_nn::check_model(path)?;
+    if card.name != MODEL_NAME {
+        return Err(RecommendError::Invalid(format!(
+            "{} holds model `{}`, not `{MODEL_NAME}`",
+            path.display(),
+            card.name
+        )));
+    }
+    Ok((card, found))
+}
+
 /// Names of the transition tensors in a model file.
 pub const TRANSITIONS_PREFIX: &str = "transitions.";
 /// Name of the transitions' weight tensor (one f32).
@@ -52,14 +73,7 @@ impl SequentialModel {
     /// [`RecommendError::Invalid`] for weights that are not a sequential recommender.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, RecommendError> {
         let path = path.as_ref();
-        let (card, found) = kansei_nn::check_model(path)?;
-        if card.name != MODEL_NAME {
-            return Err(RecommendError::Invalid(format!(
-                "{} holds model `{}`, not `{MODEL_NAME}`",
-                path.display(),
-                card.name
-            )));
-        }
+        let (_, found) = check_sequential_file(path)?;
         let config = config_from_tensors(&found).ok_or_else(|| {
             RecommendError::Invalid(format!(
                 "{}: the tensors do not describe a sequential recommender (item_embedding, \
