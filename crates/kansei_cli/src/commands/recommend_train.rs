@@ -38,15 +38,15 @@ pub struct TrainArgs {
     /// Learning rate (constant).
     #[arg(long, default_value_t = TrainConfig::default().learning_rate)]
     pub learning_rate: f64,
-    /// The loss: `softmax` (a softmax over the true item and shared negatives) or `bce` (SASRec's
+    /// The loss: `softmax` (a softmax over the true item and shared negatives) or `bce` (`SASRec`'s
     /// binary cross-entropy with one uniform negative per position).
     #[arg(long, default_value = "softmax", value_parser = parse_loss)]
     pub loss: LossKind,
-    /// `AdamW`'s decoupled weight decay (0 for plain Adam, as SASRec trains).
+    /// `AdamW`'s decoupled weight decay (0 for plain Adam, as `SASRec` trains).
     #[arg(long, default_value_t = TrainConfig::default().weight_decay)]
     pub weight_decay: f64,
     /// Standard deviation of the initial item and position embeddings (default
-    /// `1 / sqrt(width)`; SASRec's Glorot initialisation is `sqrt(2 / (items + width))`).
+    /// `1 / sqrt(width)`; `SASRec`'s Glorot initialisation is `sqrt(2 / (items + width))`).
     #[arg(long)]
     pub embedding_stdev: Option<f64>,
     /// Negatives drawn per batch for the sampled softmax; a number at least the catalogue's size
