@@ -328,3 +328,113 @@ fn train_writes_a_model_that_eval_reads() -> TestResult {
     fails_with(&out, &["bad.txt:2", "not a positive integer"]);
     Ok(())
 }
+
+/// `kansei recommend average` on two fine-tunes of one small run (one with the exact softmax
+/// and SASRec's loss flags parsed on the way): the average is written, with transitions, and
+/// `eval` reads it; a `--weights` list of the wrong length is refused.
+#[test]
+fn average_writes_a_model_that_eval_reads() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let data = small_data(dir.path())?;
+    let data = data.to_str().ok_or("path")?;
+    let run = |name: &str, extra: &[&str]| -> Result<PathBuf, Box<dyn std::error::Error>> {
+        let out_dir = dir.path().join(name);
+        let mut args = vec![
+            "recommend",
+            "train",
+            "--data",
+            data,
+            "--out",
+            out_dir.to_str().ok_or("path")?,
+            "--max-epochs",
+            "1",
+            "--width",
+            "8",
+        ];
+        args.extend_from_slice(extra);
+        succeeds(&kansei(&args)?);
+        Ok(out_dir.join("kansei-recommend-sequential.safetensors"))
+    };
+    let start = run("start", &[])?;
+    let start = start.to_str().ok_or("path")?;
+    let exact = run("exact", &["--init", start, "--negatives", "1000"])?;
+    let bce = run(
+        "bce",
+        &[
+            "--init",
+            start,
+            "--loss",
+            "bce",
+            "--weight-decay",
+            "0",
+            "--seed",
+            "2",
+        ],
+    )?;
+    let average = dir.path().join("soup").join("average.safetensors");
+    let out = kansei(&[
+        "recommend",
+        "average",
+        "--data",
+        data,
+        "--models",
+        exact.to_str().ok_or("path")?,
+        bce.to_str().ok_or("path")?,
+        "--weights",
+        "0.7",
+        "0.3",
+        "--out",
+        average.to_str().ok_or("path")?,
+    ])?;
+    let stdout = succeeds(&out);
+    assert!(stdout.contains("averaged 2 networks"), "{stdout}");
+    let card = std::fs::read_to_string(dir.path().join("soup").join("average.model.ron"))?;
+    assert!(
+        card.contains("0.700 x") && card.contains("0.300 x"),
+        "{card}"
+    );
+    assert!(card.contains("softmax over every item"), "{card}");
+    assert!(card.contains("binary cross-entropy"), "{card}");
+    let out = kansei(&[
+        "recommend",
+        "eval",
+        "--data",
+        data,
+        "--model",
+        average.to_str().ok_or("path")?,
+        "--json",
+    ])?;
+    let report: Value = serde_json::from_str(&succeeds(&out))?;
+    assert_eq!(report["model"], "sequential");
+
+    let out = kansei(&[
+        "recommend",
+        "average",
+        "--data",
+        data,
+        "--models",
+        exact.to_str().ok_or("path")?,
+        bce.to_str().ok_or("path")?,
+        "--weights",
+        "1",
+        "--out",
+        average.to_str().ok_or("path")?,
+    ])?;
+    fails_with(&out, &["--weights has 1 values for 2 models"]);
+    let out = kansei(&[
+        "recommend",
+        "train",
+        "--data",
+        data,
+        "--out",
+        "x",
+        "--loss",
+        "mse",
+    ])?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("unknown loss `mse`"),
+        "{stderr}"
+    );
+    Ok(())
+}
