@@ -330,7 +330,7 @@ fn train_writes_a_model_that_eval_reads() -> TestResult {
 }
 
 /// `kansei recommend average` on two fine-tunes of one small run (one with the exact softmax
-/// and SASRec's loss flags parsed on the way): the average is written, with transitions, and
+/// and `SASRec`'s loss flags parsed on the way): the average is written, with transitions, and
 /// `eval` reads it; a `--weights` list of the wrong length is refused.
 #[test]
 fn average_writes_a_model_that_eval_reads() -> TestResult {
