@@ -7,6 +7,9 @@ use clap::Args;
 use kansei_recommend::model::sequential::{LossKind, RunFiles, TrainConfig, train};
 use kansei_recommend::{Catalogue, Interactions, LeaveLastOut};
 
+/// Seconds between two progress lines within an epoch.
+const PROGRESS_EVERY_S: f64 = 10.0;
+
 /// Arguments of `kansei recommend train`.
 #[derive(Args, Debug)]
 pub struct TrainArgs {
@@ -108,6 +111,7 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         data.num_items,
         data.len()
     );
+    let mut last_progress = Instant::now();
     let state = train(
         &split,
         &config,
@@ -128,7 +132,17 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
                 epoch.elapsed_s
             );
         },
-        |_, _, _| {},
+        // Between epochs, a line at most every ten seconds: an epoch of the exact softmax on
+        // the games data takes minutes.
+        |step, steps, loss| {
+            if last_progress.elapsed().as_secs_f64() >= PROGRESS_EVERY_S {
+                last_progress = Instant::now();
+                eprintln!(
+                    "  step {step} of at most {steps} ({:.1}%), loss {loss:.4}",
+                    100.0 * step as f64 / steps.max(1) as f64
+                );
+            }
+        },
     )
     .map_err(|e| e.to_string())?;
 
