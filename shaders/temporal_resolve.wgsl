@@ -12,10 +12,11 @@
 const SAMPLE_SIGMA: f32 = 0.35;
 // Fraction of the history's confidence lost when it is resampled half-way between texels.
 const RESAMPLE_DECAY: f32 = 0.35;
-// The history's confidence is stored in its 8-bit alpha in steps of 1 / CONFIDENCE_STEPS, so it
-// saturates at 255 / CONFIDENCE_STEPS = 31.875 frames' worth of centred samples.
-const CONFIDENCE_STEPS: f32 = 8.0;
-const CONFIDENCE_MAX: f32 = 31.875;
+// The history's confidence is stored in the upper 7 bits of its alpha in steps of
+// 1 / CONFIDENCE_STEPS, so it saturates at 127 / CONFIDENCE_STEPS = 31.75 frames' worth of
+// centred samples.
+const CONFIDENCE_STEPS: f32 = 4.0;
+const CONFIDENCE_MAX: f32 = 31.75;
 // A static pixel's confidence counts up to 1 + STATIC_CONFIDENCE_GAIN times more at the cap.
 const STATIC_CONFIDENCE_GAIN: f32 = 3.0;
 // Colour stored in the history is clamped to [0, COLOR_MAX] before its perceptual encoding.
@@ -23,6 +24,10 @@ const COLOR_MAX: f32 = 64.0;
 // A static pixel keeps its history unclipped as far as the history's local mean luma agrees
 // with this frame's: fully when equal, not at all when they differ by this fraction.
 const STATIC_AGREEMENT: f32 = 0.5;
+// The clip is undone on a static pixel unless its disagreement (above, scaled so that 1 means
+// no trust) exceeded this in the previous frame too: aliasing disagrees in scattered frames, a
+// change of lighting in every frame from the one it starts in.
+const DISAGREEMENT_PERSISTS: f32 = 0.3;
 
 // The learned blend (crates/kansei_upscale/src/temporal/blend_net.rs): a 10-8-2 MLP that
 // corrects the rule's trust (step 5) and alpha (step 6) per pixel with history. As written here
@@ -51,6 +56,14 @@ fn encode_channel(c: f32) -> f32 {
     let x = clamp(c, 0.0, COLOR_MAX);
     return floor(sqrt(x / (1.0 + x)) * 255.0 + 0.5) / 255.0;
 }
+
+// The history's alpha holds the confidence in steps of 1 / CONFIDENCE_STEPS in its upper 7 bits
+// and, in its lowest, whether the pixel's static clip test disagreed in the frame that wrote it
+// (see DISAGREEMENT_PERSISTS).
+fn alpha_code(a: f32) -> u32 {
+    return u32(floor(a * 255.0 + 0.5));
+}
+
 
 fn decode_channel(e: f32) -> f32 {
     let y = e * e;
@@ -87,6 +100,7 @@ fn catmull_rom_weights(t: f32) -> vec4<f32> {
 struct HistorySample {
     color: vec4<f32>,
     area: vec3<f32>,
+    disagreed: bool,
 }
 
 // Catmull-Rom over the 4x4 history texels around `position` (display pixels, texel centres at
@@ -128,10 +142,12 @@ fn sample_history(position: vec2<f32>) -> HistorySample {
     // keeps moving must keep being refreshed: its confidence shrinks with the blur, which is
     // 0 on a texel centre and 1 half-way between centres on both axes.
     let blur = 2.0 * (t.x * (1.0 - t.x) + t.y * (1.0 - t.y));
-    let confidence = floor((top + t.y * (bottom - top)) * 255.0 + 0.5) / CONFIDENCE_STEPS * (1.0 - RESAMPLE_DECAY * blur);
+    // The interpolated code is 2 k + f with f the interpolated flags (0 to 1): a quarter step
+    // below half of it rounds to k on a texel centre whatever the flag.
+    let confidence = floor((top + t.y * (bottom - top)) * 127.5 + 0.25) / CONFIDENCE_STEPS * (1.0 - RESAMPLE_DECAY * blur);
     let mean = sum * (1.0 / 16.0);
     let area = vec3<f32>(decode_channel(mean.x), decode_channel(mean.y), decode_channel(mean.z));
-    return HistorySample(vec4<f32>(color, confidence), area);
+    return HistorySample(vec4<f32>(color, confidence), area, (alpha_code(c00) & 1u) == 1u);
 }
 
 // Gaussian weights exp(-d^2 / (2 sigma^2)) of the three sample columns (or rows) of the 3x3
@@ -214,6 +230,7 @@ fn resolve(@builtin(global_invocation_id) id: vec3<u32>) {
     let previous_uv = centre / display - motion;
     var history = vec4<f32>(current.xyz, 0.0);
     var history_area = vec3<f32>(0.0);
+    var disagreed_before = false;
     let on_screen = all(previous_uv >= vec2<f32>(0.0)) && all(previous_uv <= vec2<f32>(1.0));
     let speed = length(motion * display);
     if params.reset == 0u && on_screen {
@@ -236,6 +253,7 @@ fn resolve(@builtin(global_invocation_id) id: vec3<u32>) {
             let resampled = sample_history(previous_uv * display - 0.5);
             history = resampled.color;
             history_area = resampled.area;
+            disagreed_before = resampled.disagreed;
         }
     }
 
@@ -254,6 +272,7 @@ fn resolve(@builtin(global_invocation_id) id: vec3<u32>) {
     let confidence = history.w;
     var alpha = 1.0;
     var incoming = current;
+    var disagrees = false;
     if confidence > 0.0 {
         // A static pixel's history holds detail this frame's 3x3 may have missed: a wire or a
         // texel of a fine texture that only some jitter phases sample. Clipping it to this
@@ -266,7 +285,11 @@ fn resolve(@builtin(global_invocation_id) id: vec3<u32>) {
         let area_luma = rgb_to_ycocg(history_area).x;
         let disagreement = abs(area_luma - mean.x)
             / (STATIC_AGREEMENT * (max(area_luma, mean.x) + 0.01));
-        var trust = stillness * clamp(1.0 - disagreement, 0.0, 1.0);
+        disagrees = disagreement > DISAGREEMENT_PERSISTS;
+        var trust = stillness;
+        if disagreed_before {
+            trust = stillness * clamp(1.0 - disagreement, 0.0, 1.0);
+        }
         // 6. Accumulation; static pixels drop the alpha_min floor and average longer. A
         // converged static pixel averages over up to 4x the stored confidence (128 frames'
         // worth), so samples that hit a sub-pixel wire in a few phases only move it a little.
@@ -333,6 +356,6 @@ fn resolve(@builtin(global_invocation_id) id: vec3<u32>) {
         encode_channel(resolved.x),
         encode_channel(resolved.y),
         encode_channel(resolved.z),
-        floor(new_confidence * CONFIDENCE_STEPS + 0.5) / 255.0
+        (2.0 * floor(new_confidence * CONFIDENCE_STEPS + 0.5) + select(0.0, 1.0, disagrees)) / 255.0
     ));
 }

@@ -2,12 +2,13 @@
 //! `shaders/temporal_depth_history.wgsl`, written plainly, in the same order of operations.
 
 use super::encoding::{
-    catmull_rom_weights, decode_channel, decode_confidence, encode_channel, encode_confidence,
-    pack_depth_pair, rgb_to_ycocg, unpack_depth_pair, ycocg_to_rgb,
+    catmull_rom_weights, decode_channel, decode_disagreed, decode_interpolated_confidence,
+    encode_channel, encode_confidence, pack_depth_pair, rgb_to_ycocg, unpack_depth_pair,
+    ycocg_to_rgb,
 };
 use super::params::{
-    CONFIDENCE_MAX, RESAMPLE_DECAY, SAMPLE_SIGMA, STATIC_AGREEMENT, STATIC_CONFIDENCE_GAIN,
-    TemporalParams,
+    CONFIDENCE_MAX, DISAGREEMENT_PERSISTS, RESAMPLE_DECAY, SAMPLE_SIGMA, STATIC_AGREEMENT,
+    STATIC_CONFIDENCE_GAIN, TemporalParams,
 };
 use super::{TemporalError, check_covers};
 use crate::image::{ImageF32, Rgba};
@@ -245,7 +246,7 @@ impl Resolver<'_> {
     /// `sample_history` of the shader: Catmull-Rom on the encoded colour (decoded once),
     /// bilinear confidence reduced by the blur of the resampling; and the 4x4's plain mean
     /// colour, decoded.
-    fn sample_history(&self, position: [f32; 2]) -> ([f32; 4], [f32; 3]) {
+    fn sample_history(&self, position: [f32; 2]) -> ([f32; 4], [f32; 3], bool) {
         let base = position.map(f32::floor);
         let t = [position[0] - base[0], position[1] - base[1]];
         let b = base.map(|v| v as i64);
@@ -276,10 +277,14 @@ impl Resolver<'_> {
         let top = c00 + t[0] * (c10 - c00);
         let bottom = c01 + t[0] * (c11 - c01);
         let blur = 2.0 * (t[0] * (1.0 - t[0]) + t[1] * (1.0 - t[1]));
-        let confidence =
-            decode_confidence(top + t[1] * (bottom - top)) * (1.0 - RESAMPLE_DECAY * blur);
+        let confidence = decode_interpolated_confidence(top + t[1] * (bottom - top))
+            * (1.0 - RESAMPLE_DECAY * blur);
         let area = sum.map(|s| decode_channel(s * (1.0 / 16.0)));
-        ([color[0], color[1], color[2], confidence], area)
+        (
+            [color[0], color[1], color[2], confidence],
+            area,
+            decode_disagreed(c00),
+        )
     }
 
     /// The mean of this frame's 3x3 samples around `base` weighted `wx[column] * wy[row]`
@@ -371,6 +376,7 @@ impl Resolver<'_> {
         ];
         let mut history = [current[0], current[1], current[2], 0.0];
         let mut history_area = [0.0_f32; 3];
+        let mut disagreed_before = false;
         let on_screen = previous_uv.iter().all(|uv| (0.0..=1.0).contains(uv));
         let speed = (motion[0] * display[0]).hypot(motion[1] * display[1]);
         if !p.reset && on_screen {
@@ -386,7 +392,7 @@ impl Resolver<'_> {
                 (farthest_depth - before[1]).abs() / farthest_depth.max(before[1]).max(1e-6);
             let unmoved = speed < p.static_motion && before[2] == 0.0;
             if difference <= p.depth_threshold || (unmoved && far_difference <= p.depth_threshold) {
-                (history, history_area) = self.sample_history([
+                (history, history_area, disagreed_before) = self.sample_history([
                     previous_uv[0] * display[0] - 0.5,
                     previous_uv[1] * display[1] - 0.5,
                 ]);
@@ -416,12 +422,18 @@ impl Resolver<'_> {
         let confidence = history[3];
         let mut alpha = 1.0;
         let mut incoming = current;
+        let mut disagrees = false;
         if confidence > 0.0 {
             let area_luma = rgb_to_ycocg(history_area)[0];
             let relative_difference = (area_luma - mean[0]).abs() / (area_luma.max(mean[0]) + 0.01);
             let disagreement =
                 (area_luma - mean[0]).abs() / (STATIC_AGREEMENT * (area_luma.max(mean[0]) + 0.01));
-            let rule_trust = stillness * (1.0 - disagreement).clamp(0.0, 1.0);
+            disagrees = disagreement > DISAGREEMENT_PERSISTS;
+            let rule_trust = if disagreed_before {
+                stillness * (1.0 - disagreement).clamp(0.0, 1.0)
+            } else {
+                stillness
+            };
             // 6. Accumulation: the rule's weight of this frame.
             let trusted = confidence
                 * (1.0 + STATIC_CONFIDENCE_GAIN * stillness * confidence / CONFIDENCE_MAX);
@@ -475,7 +487,7 @@ impl Resolver<'_> {
                 encode_channel(resolved[0]),
                 encode_channel(resolved[1]),
                 encode_channel(resolved[2]),
-                encode_confidence(new_confidence),
+                encode_confidence(new_confidence, disagrees),
             ],
         )
     }

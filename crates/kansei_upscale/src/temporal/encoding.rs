@@ -23,14 +23,34 @@ pub fn decode_channel(e: f32) -> f32 {
     y / (1.0 - y).max(1.0 / 256.0)
 }
 
-/// The history alpha holding `confidence`, in steps of `1 / CONFIDENCE_STEPS`.
-pub fn encode_confidence(confidence: f32) -> f32 {
-    (confidence * CONFIDENCE_STEPS + 0.5).floor() / 255.0
+/// The history alpha holding `confidence` in steps of `1 / CONFIDENCE_STEPS` in its upper 7
+/// bits (at most 127 steps) and `disagreed` in its lowest: whether the pixel's static clip test
+/// disagreed in the frame that wrote it ([`DISAGREEMENT_PERSISTS`](super::params::DISAGREEMENT_PERSISTS)).
+pub fn encode_confidence(confidence: f32, disagreed: bool) -> f32 {
+    let steps = (confidence * CONFIDENCE_STEPS + 0.5).floor().min(127.0);
+    (2.0 * steps + if disagreed { 1.0 } else { 0.0 }) / 255.0
 }
 
-/// The confidence an (interpolated) history alpha stands for, rounded to a whole step.
+fn alpha_code(alpha: f32) -> u32 {
+    (alpha * 255.0 + 0.5).floor() as u32
+}
+
+/// The confidence a history alpha holds (see [`encode_confidence`]).
 pub fn decode_confidence(alpha: f32) -> f32 {
-    (alpha * 255.0 + 0.5).floor() / CONFIDENCE_STEPS
+    (alpha_code(alpha) >> 1) as f32 / CONFIDENCE_STEPS
+}
+
+/// The confidence of an alpha interpolated between texels: the code `2 k + f` (`f` the
+/// interpolated flags, 0 to 1) halved, a quarter step below rounding, so that on a texel centre
+/// it is exactly [`decode_confidence`] whatever the flag.
+pub fn decode_interpolated_confidence(alpha: f32) -> f32 {
+    (alpha * 127.5 + 0.25).floor() / CONFIDENCE_STEPS
+}
+
+/// Whether a history alpha says the pixel's static clip test disagreed (see
+/// [`encode_confidence`]).
+pub fn decode_disagreed(alpha: f32) -> bool {
+    alpha_code(alpha) & 1 == 1
 }
 
 /// The depth history's bit marking a 3x3 in which something moved (`MOVED_BIT` in the shaders).
@@ -101,9 +121,14 @@ mod tests {
 
     #[test]
     fn confidence_round_trips_exactly() {
-        for k in 0..=255_u8 {
+        for k in 0..=127_u8 {
             let confidence = f32::from(k) / CONFIDENCE_STEPS;
-            assert_eq!(decode_confidence(encode_confidence(confidence)), confidence);
+            for disagreed in [false, true] {
+                let alpha = encode_confidence(confidence, disagreed);
+                assert_eq!(decode_confidence(alpha), confidence);
+                assert_eq!(decode_disagreed(alpha), disagreed);
+                assert_eq!(decode_interpolated_confidence(alpha), confidence);
+            }
         }
     }
 

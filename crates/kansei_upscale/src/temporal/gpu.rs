@@ -370,8 +370,8 @@ impl GpuTemporalResolver {
 mod tests {
     use super::*;
     use crate::temporal::params::{
-        COLOR_MAX, CONFIDENCE_MAX, CONFIDENCE_STEPS, GpuTemporalParams, RESAMPLE_DECAY,
-        SAMPLE_SIGMA, STATIC_AGREEMENT, STATIC_CONFIDENCE_GAIN,
+        COLOR_MAX, CONFIDENCE_MAX, CONFIDENCE_STEPS, DISAGREEMENT_PERSISTS, GpuTemporalParams,
+        RESAMPLE_DECAY, SAMPLE_SIGMA, STATIC_AGREEMENT, STATIC_CONFIDENCE_GAIN,
     };
     use wgpu::naga;
 
@@ -470,12 +470,13 @@ mod tests {
             format!("const COLOR_MAX: f32 = {COLOR_MAX:?};"),
             format!("const STATIC_CONFIDENCE_GAIN: f32 = {STATIC_CONFIDENCE_GAIN:?};"),
             format!("const STATIC_AGREEMENT: f32 = {STATIC_AGREEMENT:?};"),
+            format!("const DISAGREEMENT_PERSISTS: f32 = {DISAGREEMENT_PERSISTS:?};"),
         ] {
             assert!(
                 TEMPORAL_RESOLVE_WGSL.contains(&constant),
                 "missing `{constant}`"
             );
         }
-        assert_eq!(CONFIDENCE_MAX, 255.0 / CONFIDENCE_STEPS);
+        assert_eq!(CONFIDENCE_MAX, 127.0 / CONFIDENCE_STEPS);
     }
 }

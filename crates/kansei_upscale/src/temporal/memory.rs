@@ -6,7 +6,8 @@
 //!
 //! - **Colour and confidence**: a ping-pong pair of [`HISTORY_COLOR_FORMAT`] (`rgba8unorm`,
 //!   4 bytes), RGB in the perceptual encoding of [`encode_channel`](super::encode_channel),
-//!   alpha the confidence. Without optional features wgpu 29 (WebGPU) guarantees write-only
+//!   alpha the confidence (upper 7 bits) and whether the static clip test disagreed (lowest
+//!   bit, [`encode_confidence`](super::encode_confidence)). Without optional features wgpu 29 (WebGPU) guarantees write-only
 //!   storage for `r32float`/`r32uint`, `rgba8unorm`/`snorm`/`uint`/`sint`, `rg32*`, `rgba16*`
 //!   and `rgba32*` only: `rg11b10ufloat`, `rgb9e5ufloat`, `r16float` and `bgra8unorm` need
 //!   features (`TEXTURE_FORMATS_TIER1`, `BGRA8UNORM_STORAGE`), so `rgba8unorm` is the only

@@ -18,9 +18,9 @@ pub const SAMPLE_SIGMA: f32 = 0.35;
 /// 21.6 dB.
 pub const RESAMPLE_DECAY: f32 = 0.35;
 /// The history's confidence is stored in steps of `1 / CONFIDENCE_STEPS` in its 8-bit alpha.
-pub const CONFIDENCE_STEPS: f32 = 8.0;
+pub const CONFIDENCE_STEPS: f32 = 4.0;
 /// The largest confidence the 8-bit alpha holds: `255 / CONFIDENCE_STEPS`.
-pub const CONFIDENCE_MAX: f32 = 31.875;
+pub const CONFIDENCE_MAX: f32 = 31.75;
 /// How much more a static pixel's confidence counts once it reaches [`CONFIDENCE_MAX`]
 /// (`STATIC_CONFIDENCE_GAIN` in the shader): the blend uses
 /// `n (1 + gain * stillness * n / CONFIDENCE_MAX)`, so a converged static pixel averages over
@@ -37,6 +37,13 @@ pub const STATIC_CONFIDENCE_GAIN: f32 = 3.0;
 /// sampled by some jitter phases only) barely moves the local mean and keeps its history; a
 /// change of lighting on a static surface moves it and is clipped as before.
 pub const STATIC_AGREEMENT: f32 = 0.5;
+/// The clip is undone on a static pixel ([`STATIC_AGREEMENT`]) unless its scaled disagreement
+/// `|a - m| / (STATIC_AGREEMENT * (max(a, m) + 0.01))` exceeded this in the previous frame too
+/// (`DISAGREEMENT_PERSISTS` in the shader; the flag lives in the lowest bit of the history's
+/// alpha, [`encode_confidence`](super::encode_confidence)). Aliasing makes a texel of a
+/// fine texture disagree in scattered frames, a change of lighting in every frame from the one
+/// it starts in; so the clip waits one frame for lighting and mostly leaves missed detail alone.
+pub const DISAGREEMENT_PERSISTS: f32 = 0.3;
 /// History colour is clamped to `[0, COLOR_MAX]` before it is encoded.
 pub const COLOR_MAX: f32 = 64.0;
 
