@@ -64,7 +64,6 @@ fn alpha_code(a: f32) -> u32 {
     return u32(floor(a * 255.0 + 0.5));
 }
 
-
 fn decode_channel(e: f32) -> f32 {
     let y = e * e;
     return y / max(1.0 - y, 1.0 / 256.0);

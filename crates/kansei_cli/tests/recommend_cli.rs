@@ -372,20 +372,22 @@ fn average_writes_a_model_that_eval_reads() -> TestResult {
         ],
     )?;
     let average = dir.path().join("soup").join("average.safetensors");
-    let out = kansei(&[
-        "recommend",
-        "average",
-        "--data",
-        data,
-        "--models",
-        exact.to_str().ok_or("path")?,
-        bce.to_str().ok_or("path")?,
-        "--weights",
-        "0.7",
-        "0.3",
-        "--out",
-        average.to_str().ok_or("path")?,
-    ])?;
+    let average_with = |weights: &[&str]| -> Result<Output, Box<dyn std::error::Error>> {
+        let mut args = vec![
+            "recommend",
+            "average",
+            "--data",
+            data,
+            "--models",
+            exact.to_str().ok_or("path")?,
+            bce.to_str().ok_or("path")?,
+            "--weights",
+        ];
+        args.extend_from_slice(weights);
+        args.extend_from_slice(&["--out", average.to_str().ok_or("path")?]);
+        Ok(kansei(&args)?)
+    };
+    let out = average_with(&["0.7", "0.3"])?;
     let stdout = succeeds(&out);
     assert!(stdout.contains("averaged 2 networks"), "{stdout}");
     let card = std::fs::read_to_string(dir.path().join("soup").join("average.model.ron"))?;
@@ -407,19 +409,7 @@ fn average_writes_a_model_that_eval_reads() -> TestResult {
     let report: Value = serde_json::from_str(&succeeds(&out))?;
     assert_eq!(report["model"], "sequential");
 
-    let out = kansei(&[
-        "recommend",
-        "average",
-        "--data",
-        data,
-        "--models",
-        exact.to_str().ok_or("path")?,
-        bce.to_str().ok_or("path")?,
-        "--weights",
-        "1",
-        "--out",
-        average.to_str().ok_or("path")?,
-    ])?;
+    let out = average_with(&["1"])?;
     fails_with(&out, &["--weights has 1 values for 2 models"]);
     let out = kansei(&[
         "recommend",

@@ -2,9 +2,8 @@
 //! `shaders/temporal_depth_history.wgsl`, written plainly, in the same order of operations.
 
 use super::encoding::{
-    catmull_rom_weights, decode_channel, decode_disagreed, decode_interpolated_confidence,
-    encode_channel, encode_confidence, pack_depth_pair, rgb_to_ycocg, unpack_depth_pair,
-    ycocg_to_rgb,
+    catmull_rom_weights, decode_channel, decode_confidence, decode_disagreed, encode_channel,
+    encode_confidence, pack_depth_pair, rgb_to_ycocg, unpack_depth_pair, ycocg_to_rgb,
 };
 use super::params::{
     CONFIDENCE_MAX, DISAGREEMENT_PERSISTS, RESAMPLE_DECAY, SAMPLE_SIGMA, STATIC_AGREEMENT,
@@ -277,8 +276,8 @@ impl Resolver<'_> {
         let top = c00 + t[0] * (c10 - c00);
         let bottom = c01 + t[0] * (c11 - c01);
         let blur = 2.0 * (t[0] * (1.0 - t[0]) + t[1] * (1.0 - t[1]));
-        let confidence = decode_interpolated_confidence(top + t[1] * (bottom - top))
-            * (1.0 - RESAMPLE_DECAY * blur);
+        let confidence =
+            decode_confidence(top + t[1] * (bottom - top)) * (1.0 - RESAMPLE_DECAY * blur);
         let area = sum.map(|s| decode_channel(s * (1.0 / 16.0)));
         (
             [color[0], color[1], color[2], confidence],

@@ -31,26 +31,17 @@ pub fn encode_confidence(confidence: f32, disagreed: bool) -> f32 {
     (2.0 * steps + if disagreed { 1.0 } else { 0.0 }) / 255.0
 }
 
-fn alpha_code(alpha: f32) -> u32 {
-    (alpha * 255.0 + 0.5).floor() as u32
-}
-
-/// The confidence a history alpha holds (see [`encode_confidence`]).
+/// The confidence a history alpha holds (see [`encode_confidence`]), also between texels: the
+/// interpolated code `2 k + f` (`f` the interpolated flags, 0 to 1) halved, a quarter step below
+/// rounding, so that on a texel centre it is exactly `k / CONFIDENCE_STEPS` whatever the flag.
 pub fn decode_confidence(alpha: f32) -> f32 {
-    (alpha_code(alpha) >> 1) as f32 / CONFIDENCE_STEPS
-}
-
-/// The confidence of an alpha interpolated between texels: the code `2 k + f` (`f` the
-/// interpolated flags, 0 to 1) halved, a quarter step below rounding, so that on a texel centre
-/// it is exactly [`decode_confidence`] whatever the flag.
-pub fn decode_interpolated_confidence(alpha: f32) -> f32 {
     (alpha * 127.5 + 0.25).floor() / CONFIDENCE_STEPS
 }
 
 /// Whether a history alpha says the pixel's static clip test disagreed (see
 /// [`encode_confidence`]).
 pub fn decode_disagreed(alpha: f32) -> bool {
-    alpha_code(alpha) & 1 == 1
+    ((alpha * 255.0 + 0.5).floor() as u32) & 1 == 1
 }
 
 /// The depth history's bit marking a 3x3 in which something moved (`MOVED_BIT` in the shaders).
@@ -127,7 +118,6 @@ mod tests {
                 let alpha = encode_confidence(confidence, disagreed);
                 assert_eq!(decode_confidence(alpha), confidence);
                 assert_eq!(decode_disagreed(alpha), disagreed);
-                assert_eq!(decode_interpolated_confidence(alpha), confidence);
             }
         }
     }

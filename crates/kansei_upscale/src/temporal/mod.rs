@@ -173,9 +173,8 @@ pub use cpu::{
     resolve_cpu, resolve_cpu_with,
 };
 pub use encoding::{
-    catmull_rom_weights, decode_channel, decode_confidence, decode_disagreed,
-    decode_interpolated_confidence, encode_channel, encode_confidence, pack_depth_pair,
-    rgb_to_ycocg, unpack_depth_pair, ycocg_to_rgb,
+    catmull_rom_weights, decode_channel, decode_confidence, decode_disagreed, encode_channel,
+    encode_confidence, pack_depth_pair, rgb_to_ycocg, unpack_depth_pair, ycocg_to_rgb,
 };
 pub use gpu::{
     DepthInput, GpuTemporalResolver, TEMPORAL_DEPTH_HISTORY_WGSL, TEMPORAL_RESOLVE_WGSL,
