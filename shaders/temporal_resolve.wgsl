@@ -18,12 +18,15 @@ const RESAMPLE_DECAY: f32 = 0.35;
 const CONFIDENCE_STEPS: f32 = 4.0;
 const CONFIDENCE_MAX: f32 = 31.75;
 // A static pixel's confidence counts up to 1 + STATIC_CONFIDENCE_GAIN times more at the cap.
-const STATIC_CONFIDENCE_GAIN: f32 = 3.0;
+const STATIC_CONFIDENCE_GAIN: f32 = 15.0;
 // Colour stored in the history is clamped to [0, COLOR_MAX] before its perceptual encoding.
 const COLOR_MAX: f32 = 64.0;
 // A static pixel keeps its history unclipped as far as the history's local mean luma agrees
 // with this frame's: fully when equal, not at all when they differ by this fraction.
 const STATIC_AGREEMENT: f32 = 0.5;
+// ... plus this many times the 3x3's luma deviation: on a high-contrast texture the two means
+// differ by sampling alone, by up to about the deviation.
+const AGREEMENT_DEVIATION: f32 = 2.0;
 // The clip is undone on a static pixel unless its disagreement (above, scaled so that 1 means
 // no trust) exceeded this in the previous frame too: aliasing disagrees in scattered frames, a
 // change of lighting in every frame from the one it starts in.
@@ -283,15 +286,16 @@ fn resolve(@builtin(global_invocation_id) id: vec3<u32>) {
         // the brighter, plus 0.01 so that near-black areas do not divide by zero).
         let area_luma = rgb_to_ycocg(history_area).x;
         let disagreement = abs(area_luma - mean.x)
-            / (STATIC_AGREEMENT * (max(area_luma, mean.x) + 0.01));
+            / (STATIC_AGREEMENT * (max(area_luma, mean.x) + 0.01) + AGREEMENT_DEVIATION * deviation.x);
         disagrees = disagreement > DISAGREEMENT_PERSISTS;
         var trust = stillness;
         if disagreed_before {
             trust = stillness * clamp(1.0 - disagreement, 0.0, 1.0);
         }
         // 6. Accumulation; static pixels drop the alpha_min floor and average longer. A
-        // converged static pixel averages over up to 4x the stored confidence (128 frames'
-        // worth), so samples that hit a sub-pixel wire in a few phases only move it a little.
+        // converged static pixel averages over up to 16x the stored confidence (about 500
+        // frames' worth), so the jitter phases' different samples of a fine texture, or of a
+        // sub-pixel wire, each move it only a little.
         let trusted = confidence
             * (1.0 + STATIC_CONFIDENCE_GAIN * stillness * confidence / CONFIDENCE_MAX);
         alpha = max(

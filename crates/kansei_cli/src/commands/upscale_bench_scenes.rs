@@ -54,6 +54,10 @@ pub struct BenchScenesArgs {
     /// (`KanseiTemporalBlend::Learned`) instead of the rule alone, to compare the two.
     #[arg(long)]
     learned_blend: bool,
+    /// Sharpness of every Kansei camera (`KanseiUpscale::sharpness`, 0 to 1; 0 resolves
+    /// without the RCAS pass).
+    #[arg(long, default_value_t = kansei_upscale::KanseiUpscale::DEFAULT_SHARPNESS)]
+    sharpness: f32,
 }
 
 fn parse_size(text: &str) -> Result<[u32; 2], String> {
@@ -91,6 +95,7 @@ pub fn run(args: &BenchScenesArgs) -> Result<(), String> {
         out: Some(args.out.clone()),
         check_resolve: args.check_resolve,
         sequences: args.sequences.clone(),
+        sharpness: args.sharpness,
         ..BenchConfig::default()
     };
     config.validate().map_err(|e| e.to_string())?;

@@ -61,9 +61,9 @@ use super::UpscaleMode;
 ///   (the learned blend, [`KanseiTemporalBlend`](super::KanseiTemporalBlend), off by default:
 ///   sharper, less stable, 0.6 ms more at 4K on a PS5-class GPU). A static scene recovers
 ///   detail the lower resolution alone loses (measured at `Performance` and the default
-///   sharpness in `tests/upscale_temporal.rs`: 21.5 dB against a native render on the first
-///   frame, 29.3 dB after 36 frames (27.1 dB at sharpness 0), where the spatial path stays at
-///   21.1 dB). The price is a history of
+///   sharpness in `tests/upscale_temporal.rs`: 21.8 dB against a native render on the first
+///   frame, 27.9 dB after 36 frames (29.4 dB at sharpness 0.5), where the spatial path stays at
+///   22.3 dB). The price is a history of
 ///   12 bytes per display pixel (99.5 MB at 4K), some ghosting on fast or transparent motion,
 ///   a faint trail behind shadows sweeping slowly over static surfaces, and a few blurrier
 ///   frames after each reset (first frame, resize, mode change, `reset`).
@@ -104,8 +104,13 @@ pub struct KanseiUpscale {
     pub mode: UpscaleMode,
     /// Strength of the contrast-adaptive sharpening (RCAS) after the upscale, temporal or
     /// spatial. Clamped between 0.0 and 1.0: 0.0 turns sharpening off (and skips its pass),
-    /// 1.0 is RCAS at full strength, and the amount grows linearly in between. The default
-    /// value is 0.5 (one stop below full, in AMD's FSR 1 terms).
+    /// 1.0 is RCAS at full strength, and the amount grows linearly in between (0.5 is one stop
+    /// below full, in AMD's FSR 1 terms). The default value is 0.0, off, as DLSS and FSR 2
+    /// ship: on every scene of `kansei upscale bench-scenes` the temporal path scored higher
+    /// unsharpened (`Performance` 28.45 dB, flicker 0.51 levels, against 27.58 dB and 0.67 at
+    /// 0.5), and the pass costs 0.55 ms at 4K on a PS5-class GPU. A static, converged picture
+    /// may still gain from it (the checkerboard of `tests/upscale_temporal.rs`: 29.4 dB at 0.5
+    /// against 27.9), as may the spatial fallback, whose single frame is softer.
     pub sharpness: f32,
     /// Set to true on a camera cut: the upscaler ignores its history for exactly one frame (that
     /// frame is what a fresh history gives) and restarts the jitter sequence.
@@ -139,7 +144,7 @@ fn switch_msaa_off(mut world: DeferredWorld<'_>, HookContext { entity, .. }: Hoo
 
 impl KanseiUpscale {
     /// The default of [`KanseiUpscale::sharpness`].
-    pub const DEFAULT_SHARPNESS: f32 = 0.5;
+    pub const DEFAULT_SHARPNESS: f32 = 0.0;
 
     /// Switches upscaling off on `camera`: removes the component and what it brought for the
     /// upscaler alone (the depth and motion-vector prepasses, [`TemporalJitter`], [`MipBias`];
@@ -232,7 +237,7 @@ mod tests {
     fn defaults() {
         let upscale = KanseiUpscale::default();
         assert_eq!(upscale.mode, UpscaleMode::Quality);
-        assert_eq!(upscale.sharpness, 0.5);
+        assert_eq!(upscale.sharpness, 0.0);
         assert!(!upscale.reset);
     }
 

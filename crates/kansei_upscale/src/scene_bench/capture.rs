@@ -93,6 +93,7 @@ pub(crate) fn prepare_app(app: &mut App, config: &BenchConfig) {
     }
     let display = UVec2::from(config.display);
     let supersample = config.supersample;
+    let sharpness = config.sharpness;
     app.add_systems(
         Startup,
         move |mut commands: Commands, mut images: ResMut<Assets<Image>>| {
@@ -104,6 +105,7 @@ pub(crate) fn prepare_app(app: &mut App, config: &BenchConfig) {
                     order,
                     display,
                     supersample,
+                    sharpness,
                 );
             }
         },
@@ -122,6 +124,7 @@ fn spawn_shot(
     order: usize,
     display: UVec2,
     supersample: u32,
+    sharpness: f32,
 ) {
     let size = match shot {
         Shot::GroundTruth => display * supersample,
@@ -154,6 +157,7 @@ fn spawn_shot(
         Shot::Kansei(i) => {
             camera.insert(KanseiUpscale {
                 mode: KANSEI_MODES[i],
+                sharpness,
                 ..default()
             });
         }

@@ -19,7 +19,7 @@ pub const LOW_RES_RATIO: f32 = 2.0;
 /// One method the harness measures.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum BenchMethod {
-    /// `KanseiUpscale` in the given mode (temporal path, default sharpness).
+    /// `KanseiUpscale` in the given mode (temporal path, the sharpness of [`super::BenchConfig::sharpness`]).
     Kansei(UpscaleMode),
     /// Bevy's TAA (`TemporalAntiAliasing`) at display resolution: what a game gets without an
     /// upscaler, the reference a user compares against.

@@ -106,6 +106,9 @@ pub struct BenchConfig {
     /// [`read_sequence`]), for training and scoring the learned blend offline. Runs the
     /// resolve check too (it reads the inputs back). Default `None`.
     pub sequences: Option<PathBuf>,
+    /// [`KanseiUpscale::sharpness`](crate::plugin::KanseiUpscale::sharpness) of every Kansei
+    /// camera, in `[0, 1]`. Default [`KanseiUpscale::DEFAULT_SHARPNESS`](crate::plugin::KanseiUpscale::DEFAULT_SHARPNESS).
+    pub sharpness: f32,
 }
 
 impl Default for BenchConfig {
@@ -121,6 +124,7 @@ impl Default for BenchConfig {
             out: None,
             check_resolve: false,
             sequences: None,
+            sharpness: crate::plugin::KanseiUpscale::DEFAULT_SHARPNESS,
         }
     }
 }
@@ -156,6 +160,9 @@ impl BenchConfig {
         }
         if self.scenes.is_empty() {
             return bad("no scenes".into());
+        }
+        if !(0.0..=1.0).contains(&self.sharpness) {
+            return bad(format!("sharpness {} must be 0 to 1", self.sharpness));
         }
         Ok(())
     }

@@ -6,8 +6,8 @@ use super::encoding::{
     encode_confidence, pack_depth_pair, rgb_to_ycocg, unpack_depth_pair, ycocg_to_rgb,
 };
 use super::params::{
-    CONFIDENCE_MAX, DISAGREEMENT_PERSISTS, RESAMPLE_DECAY, SAMPLE_SIGMA, STATIC_AGREEMENT,
-    STATIC_CONFIDENCE_GAIN, TemporalParams,
+    AGREEMENT_DEVIATION, CONFIDENCE_MAX, DISAGREEMENT_PERSISTS, RESAMPLE_DECAY, SAMPLE_SIGMA,
+    STATIC_AGREEMENT, STATIC_CONFIDENCE_GAIN, TemporalParams,
 };
 use super::{TemporalError, check_covers};
 use crate::image::{ImageF32, Rgba};
@@ -425,8 +425,9 @@ impl Resolver<'_> {
         if confidence > 0.0 {
             let area_luma = rgb_to_ycocg(history_area)[0];
             let relative_difference = (area_luma - mean[0]).abs() / (area_luma.max(mean[0]) + 0.01);
-            let disagreement =
-                (area_luma - mean[0]).abs() / (STATIC_AGREEMENT * (area_luma.max(mean[0]) + 0.01));
+            let disagreement = (area_luma - mean[0]).abs()
+                / (STATIC_AGREEMENT * (area_luma.max(mean[0]) + 0.01)
+                    + AGREEMENT_DEVIATION * deviation_luma);
             disagrees = disagreement > DISAGREEMENT_PERSISTS;
             let rule_trust = if disagreed_before {
                 stillness * (1.0 - disagreement).clamp(0.0, 1.0)

@@ -370,8 +370,8 @@ impl GpuTemporalResolver {
 mod tests {
     use super::*;
     use crate::temporal::params::{
-        COLOR_MAX, CONFIDENCE_MAX, CONFIDENCE_STEPS, DISAGREEMENT_PERSISTS, GpuTemporalParams,
-        RESAMPLE_DECAY, SAMPLE_SIGMA, STATIC_AGREEMENT, STATIC_CONFIDENCE_GAIN,
+        AGREEMENT_DEVIATION, COLOR_MAX, CONFIDENCE_MAX, CONFIDENCE_STEPS, DISAGREEMENT_PERSISTS,
+        GpuTemporalParams, RESAMPLE_DECAY, SAMPLE_SIGMA, STATIC_AGREEMENT, STATIC_CONFIDENCE_GAIN,
     };
     use wgpu::naga;
 
@@ -470,6 +470,7 @@ mod tests {
             format!("const COLOR_MAX: f32 = {COLOR_MAX:?};"),
             format!("const STATIC_CONFIDENCE_GAIN: f32 = {STATIC_CONFIDENCE_GAIN:?};"),
             format!("const STATIC_AGREEMENT: f32 = {STATIC_AGREEMENT:?};"),
+            format!("const AGREEMENT_DEVIATION: f32 = {AGREEMENT_DEVIATION:?};"),
             format!("const DISAGREEMENT_PERSISTS: f32 = {DISAGREEMENT_PERSISTS:?};"),
         ] {
             assert!(
