@@ -163,6 +163,22 @@ impl LeaveLastOut {
         history.extend(self.valid[user]);
         history
     }
+
+    /// The split a refit trains on, once validation has chosen the recipe: each user's
+    /// validation item appended to their training items, no validation items left, the test
+    /// items held out as before. A model trained on it predicts the test item from the very
+    /// history [`LeaveLastOut::test_history`] gives it, having learnt from every play before
+    /// it, as a model retrained on everything up to now would in a game.
+    pub fn refit(&self) -> Self {
+        Self {
+            train: (0..self.train.len())
+                .map(|u| self.test_history(u))
+                .collect(),
+            valid: vec![None; self.valid.len()],
+            test: self.test.clone(),
+            num_items: self.num_items,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -192,6 +208,24 @@ mod tests {
             let error = Interactions::parse(text).expect_err(text);
             assert_eq!(error.line, line, "{text:?}: {error}");
             assert!(error.to_string().contains(needle), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_refit_trains_on_the_validation_items_and_still_holds_out_the_test_items() {
+        let data = Interactions::parse("1 1\n1 2\n1 3\n1 4\n2 5\n2 6\n").expect("parses");
+        let split = LeaveLastOut::new(&data);
+        let refit = split.refit();
+        assert_eq!(refit.train, vec![vec![1, 2, 3], vec![5, 6]]);
+        assert_eq!(refit.valid, vec![None, None]);
+        assert_eq!(refit.test, vec![Some(4), None]);
+        assert_eq!(refit.num_items, 6);
+        // The test item is in no refit training sequence of its user.
+        for (user, test) in refit.test.iter().enumerate() {
+            if let Some(test) = test {
+                assert_eq!(refit.train[user], split.test_history(user));
+                assert_eq!(split.test[user], Some(*test));
+            }
         }
     }
 

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use kansei_recommend::model::sequential::{
-    RunFiles, SequentialModel, TRANSITION_WEIGHTS, TrainConfig, train,
+    Refit, RunFiles, SequentialModel, TRANSITION_WEIGHTS, TrainConfig, train,
 };
 use kansei_recommend::{
     Catalogue, Interactions, LeaveLastOut, RecommendEngine, RecommendError, Recommender,
@@ -227,5 +227,101 @@ fn the_card_states_the_loss_and_initialisation() -> TestResult {
     ] {
         assert!(recipe.contains(expected), "{expected}: {recipe}");
     }
+    Ok(())
+}
+
+/// A refit ([`TrainConfig::refit`]) trains on the validation items too, for exactly its epochs
+/// (no early stopping, the last kept), counts the transitions on the same items and stores them
+/// at the given weight; the test items stay out of everything it learns from.
+#[test]
+fn a_refit_learns_the_validation_items_and_keeps_its_last_epoch() -> TestResult {
+    // The series, plus one player whose validation play (30 -> 17) follows their last training
+    // play as nowhere else in the data; their test play is 5.
+    let mut data = series_data(7, 15);
+    data.users.push(vec![1, 2, 30, 17, 5]);
+    let split = LeaveLastOut::new(&data);
+    let dir = tempfile::tempdir()?;
+    let validated = dir.path().join("validated");
+    train(
+        &split,
+        &tiny_config(16, 2),
+        &validated,
+        false,
+        |_| {},
+        |_, _, _| {},
+    )?;
+    let validated_model = SequentialModel::load(RunFiles::in_dir(&validated).model)?;
+    if let Some((markov, _)) = validated_model.transitions() {
+        assert_eq!(
+            markov.count(30, 17),
+            0,
+            "validation items are not training data"
+        );
+    }
+
+    let refit_dir = dir.path().join("refit");
+    let config = TrainConfig {
+        // Patience 1 would stop a validated run that did not improve; a refit has nothing to
+        // stop on.
+        patience: 1,
+        init_from: Some(RunFiles::in_dir(&validated).model),
+        refit: Some(Refit {
+            transitions_weight: 1.5,
+        }),
+        ..tiny_config(16, 3)
+    };
+    let mut reports = Vec::new();
+    let state = train(
+        &split,
+        &config,
+        &refit_dir,
+        false,
+        |epoch| reports.push(epoch.clone()),
+        |_, _, _| {},
+    )?;
+    assert_eq!(state.epochs, 3);
+    assert!(!state.stopped_early);
+    assert_eq!(
+        state.best.map(|(epoch, _)| epoch),
+        Some(3),
+        "the last epoch is kept"
+    );
+    assert!(reports.iter().all(|r| r.improved && r.valid_ndcg.is_nan()));
+    let choice = state.transitions.as_ref().expect("transitions stored");
+    assert_eq!((choice.weight, choice.trials.len()), (1.5, 0));
+
+    let model = SequentialModel::load(RunFiles::in_dir(&refit_dir).model)?;
+    let (markov, weight) = model.transitions().expect("transitions");
+    assert_eq!(weight, 1.5);
+    assert_eq!(markov.count(30, 17), 1, "the validation play is counted");
+    assert_eq!(markov.count(17, 5), 0, "the test play is not");
+    let recipe = &model.card().expect("card").training.description;
+    for expected in ["refit", "for 3 epochs", "given to the refit"] {
+        assert!(recipe.contains(expected), "{expected}: {recipe}");
+    }
+    assert!(!recipe.contains("early stopping"), "{recipe}");
+
+    // A finished refit resumed does nothing more; its state (NaN validation) reads back.
+    let resumed = train(&split, &config, &refit_dir, true, |_| {}, |_, _, _| {})?;
+    assert_eq!(resumed.epochs, 3);
+    assert_eq!(resumed.transitions, state.transitions);
+
+    // A negative weight is refused before anything is written.
+    let bad = TrainConfig {
+        refit: Some(Refit {
+            transitions_weight: -1.0,
+        }),
+        ..config
+    };
+    let error = train(
+        &split,
+        &bad,
+        &dir.path().join("bad"),
+        false,
+        |_| {},
+        |_, _, _| {},
+    )
+    .expect_err("refused");
+    assert!(error.to_string().contains("transitions weight"), "{error}");
     Ok(())
 }

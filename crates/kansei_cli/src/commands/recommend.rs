@@ -55,6 +55,11 @@ pub enum RecommendCommand {
         /// Score a sequential model's network alone, without the transitions stored with it.
         #[arg(long)]
         network_only: bool,
+        /// Fit `popular` or `markov` on the training and validation items, as `train --refit`
+        /// trains a model, to compare a refit model with baselines that saw the same plays
+        /// (test split only).
+        #[arg(long)]
+        refit: bool,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -76,6 +81,7 @@ pub fn run(command: &RecommendCommand) -> Result<(), String> {
             rerank,
             rerank_candidates,
             network_only,
+            refit,
             json,
         } => {
             let config = EvalConfig {
@@ -88,7 +94,12 @@ pub fn run(command: &RecommendCommand) -> Result<(), String> {
                 }),
                 ..EvalConfig::default()
             };
-            eval(data, model, *split, &config, *network_only, *json)
+            let options = EvalOptions {
+                network_only: *network_only,
+                refit: *refit,
+                json: *json,
+            };
+            eval(data, model, *split, &config, &options)
         }
     }
 }
@@ -113,25 +124,51 @@ fn model_source(name: &str) -> Result<ModelSource<'_>, String> {
     }
 }
 
+/// How `eval` treats the model and prints its report.
+struct EvalOptions {
+    network_only: bool,
+    refit: bool,
+    json: bool,
+}
+
 fn eval(
     data_path: &Path,
     model: &str,
     split_mode: Split,
     config: &EvalConfig,
-    network_only: bool,
-    json: bool,
+    options: &EvalOptions,
 ) -> Result<(), String> {
+    let EvalOptions {
+        network_only,
+        refit,
+        json,
+    } = *options;
     let source = model_source(model)?;
+    if refit && matches!(source, ModelSource::File(_)) {
+        return Err(
+            "--refit fits `popular` or `markov`; a model file was trained as its card \
+                    says"
+                .to_owned(),
+        );
+    }
+    if refit && split_mode == Split::Valid {
+        return Err("--refit trains on the validation items: score it on --split test".to_owned());
+    }
     let start = Instant::now();
     let data = Interactions::load(data_path).map_err(|e| e.to_string())?;
     if data.is_empty() {
         return Err(format!("{}: no interactions", data_path.display()));
     }
     let split = LeaveLastOut::new(&data);
+    let fit_on = if refit {
+        split.refit().train
+    } else {
+        split.train.clone()
+    };
     let model: Box<dyn Recommender> = match source {
-        ModelSource::Popular => Box::new(Popular::fit(&split.train, split.num_items)),
+        ModelSource::Popular => Box::new(Popular::fit(&fit_on, split.num_items)),
         ModelSource::Markov => {
-            Box::new(Markov::fit(&split.train, split.num_items).map_err(|e| e.to_string())?)
+            Box::new(Markov::fit(&fit_on, split.num_items).map_err(|e| e.to_string())?)
         }
         ModelSource::File(path) => {
             let mut model =

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
-use kansei_recommend::model::sequential::{LossKind, RunFiles, TrainConfig, train};
+use kansei_recommend::model::sequential::{LossKind, Refit, RunFiles, TrainConfig, train};
 use kansei_recommend::{Catalogue, Interactions, LeaveLastOut};
 
 /// Seconds between two progress lines within an epoch.
@@ -66,6 +66,15 @@ pub struct TrainArgs {
     /// Seed of the weights, batches, negatives and dropout.
     #[arg(long, default_value_t = TrainConfig::default().seed)]
     pub seed: u64,
+    /// Refit a recipe validation has chosen: train on each user's validation item too (the
+    /// last item stays held out for test) for exactly `--max-epochs` epochs and keep the last;
+    /// needs `--transitions-weight`. For the final model, once the recipe is settled.
+    #[arg(long, requires = "transitions_weight")]
+    pub refit: bool,
+    /// With `--refit`: the weight of the counted transitions stored with the model (0 for
+    /// none), as a validated run of the recipe chose it.
+    #[arg(long, requires = "refit")]
+    pub transitions_weight: Option<f32>,
     /// Description of this machine for the model card.
     #[arg(long, default_value = "CPU")]
     pub machine: String,
@@ -102,15 +111,24 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         patience: args.patience,
         seed: args.seed,
         machine: args.machine.clone(),
+        refit: args
+            .transitions_weight
+            .map(|transitions_weight| Refit { transitions_weight }),
         ..TrainConfig::default()
     };
     eprintln!(
-        "{}: {} users, {} items, {} interactions; training on all but each user's last two",
+        "{}: {} users, {} items, {} interactions; training on all but each user's {}",
         args.data.display(),
         data.active_users(),
         data.num_items,
-        data.len()
+        data.len(),
+        if args.refit {
+            "last (a refit: no validation)"
+        } else {
+            "last two"
+        }
     );
+
     let mut last_progress = Instant::now();
     let state = train(
         &split,
@@ -118,17 +136,19 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         &args.out,
         args.resume,
         |epoch| {
+            let validation = if epoch.valid_ndcg.is_nan() {
+                "no validation (refit)".to_owned()
+            } else {
+                format!(
+                    "validation HR@10 {:.4}, NDCG@10 {:.4}",
+                    epoch.valid_hr, epoch.valid_ndcg
+                )
+            };
             eprintln!(
-                "epoch {:>3}: loss {:.4}, validation HR@10 {:.4}, NDCG@10 {:.4}{} ({:.0} s)",
+                "epoch {:>3}: loss {:.4}, {validation}{} ({:.0} s)",
                 epoch.epoch,
                 epoch.loss,
-                epoch.valid_hr,
-                epoch.valid_ndcg,
-                if epoch.improved {
-                    ", best so far: saved"
-                } else {
-                    ""
-                },
+                if epoch.improved { ", saved" } else { "" },
                 epoch.elapsed_s
             );
         },
@@ -147,7 +167,8 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
 
     // The catalogue with each item's training plays, for cold start and the re-ranker.
-    let counts = kansei_recommend::data::count_items(split.num_items, split.train.iter());
+    let trained_on = if args.refit { split.refit() } else { split };
+    let counts = kansei_recommend::data::count_items(trained_on.num_items, trained_on.train.iter());
     catalogue.set_plays(&counts);
     let catalogue_path = args.out.join("catalogue.ron");
     let text = catalogue.to_ron().map_err(|e| e.to_string())?;
@@ -156,10 +177,16 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
 
     let files = RunFiles::in_dir(&args.out);
     let (best_epoch, best_ndcg) = state.best.unwrap_or((0, 0.0));
+    let kept = if args.refit {
+        format!("refit: kept epoch {best_epoch} of {}", state.epochs)
+    } else {
+        format!(
+            "best epoch {best_epoch} of {} (validation NDCG@10 {best_ndcg:.4})",
+            state.epochs
+        )
+    };
     println!(
-        "best epoch {best_epoch} of {} (validation NDCG@10 {best_ndcg:.4}); {:.0} s this session, \
-         {:.0} s in all",
-        state.epochs,
+        "{kept}; {:.0} s this session, {:.0} s in all",
         start.elapsed().as_secs_f64(),
         state.wall_time_s
     );

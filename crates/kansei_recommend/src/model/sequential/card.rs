@@ -57,9 +57,7 @@ pub fn model_card(
         training: TrainingRecipe {
             description: format!(
                 "width {}, {} blocks, history {}; {}; AdamW lr {} (constant), weight decay {}, \
-                 dropout {}, batch {} users, seed {}; early stopping on validation NDCG@10 \
-                 (sampled, {} users) with patience {}: best at epoch {epoch} (HR@10 \
-                 {valid_hr:.4}, NDCG@10 {valid_ndcg:.4})",
+                 dropout {}, batch {} users, seed {}; {}",
                 config.width,
                 config.blocks,
                 config.max_len,
@@ -69,8 +67,7 @@ pub fn model_card(
                 config.dropout,
                 config.batch,
                 config.seed,
-                config.validation_users,
-                config.patience,
+                stopping_description(config, epoch, valid_hr, valid_ndcg),
             ) + &config.embedding_stdev.map_or_else(String::new, |stdev| {
                 format!("; embeddings initialised with standard deviation {stdev}")
             }) + &config.init_from.as_ref().map_or_else(String::new, |path| {
@@ -102,6 +99,26 @@ pub fn model_card(
                 .to_owned(),
         ],
         weights_checksum: None,
+    }
+}
+
+/// How the saved epoch was chosen: by early stopping, or (a refit) as the last.
+fn stopping_description(
+    config: &TrainConfig,
+    epoch: u64,
+    valid_hr: f64,
+    valid_ndcg: f64,
+) -> String {
+    match config.refit {
+        Some(_) => format!(
+            "refit: trained on each user's training and validation items (the last item held \
+             out for test) for {epoch} epochs, without validation"
+        ),
+        None => format!(
+            "early stopping on validation NDCG@10 (sampled, {} users) with patience {}: best at \
+             epoch {epoch} (HR@10 {valid_hr:.4}, NDCG@10 {valid_ndcg:.4})",
+            config.validation_users, config.patience,
+        ),
     }
 }
 

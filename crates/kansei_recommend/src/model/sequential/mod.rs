@@ -26,8 +26,8 @@ pub use model::{
 };
 pub use net::{NetConfig, PaddedBatch, SequentialNet};
 pub use train::{
-    EpochReport, LossKind, RunFiles, TRANSITION_WEIGHTS, TrainConfig, TrainState, TransitionChoice,
-    add_transitions, train,
+    EpochReport, LossKind, Refit, RunFiles, TRANSITION_WEIGHTS, TrainConfig, TrainState,
+    TransitionChoice, add_transitions, train,
 };
 pub use validate::validation_metrics;
 

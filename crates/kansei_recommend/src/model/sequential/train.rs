@@ -71,6 +71,20 @@ pub struct TrainConfig {
     /// fine-tune it. Default none.
     #[serde(default)]
     pub init_from: Option<PathBuf>,
+    /// Refit a recipe that validation has chosen: train on each user's validation item too
+    /// ([`LeaveLastOut::refit`]) for exactly `max_epochs` epochs and keep the last, since no
+    /// validation item is left to stop early or choose on. Default `None`: train on the
+    /// training items and validate.
+    #[serde(default)]
+    pub refit: Option<Refit>,
+}
+
+/// What a refit ([`TrainConfig::refit`]) cannot choose on validation.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Refit {
+    /// Weight of the counted transitions stored with the model (counted on the same training
+    /// and validation items; 0 stores none): the weight the validated run chose.
+    pub transitions_weight: f32,
 }
 
 impl Default for TrainConfig {
@@ -93,6 +107,7 @@ impl Default for TrainConfig {
             seed: 1,
             machine: "CPU".to_owned(),
             init_from: None,
+            refit: None,
         }
     }
 }
@@ -114,9 +129,9 @@ pub struct EpochReport {
     pub epoch: u64,
     /// Mean training loss over the epoch.
     pub loss: f64,
-    /// Validation HR@10 (sampled protocol).
+    /// Validation HR@10 (sampled protocol); NaN in a refit, which has no validation items.
     pub valid_hr: f64,
-    /// Validation NDCG@10 (sampled protocol); early stopping watches this.
+    /// Validation NDCG@10 (sampled protocol); early stopping watches this. NaN in a refit.
     pub valid_ndcg: f64,
     /// Whether this epoch was the best so far (and its weights were saved).
     pub improved: bool,
@@ -202,6 +217,14 @@ pub fn train(
     mut on_step: impl FnMut(u64, u64, f64),
 ) -> Result<TrainState, RecommendError> {
     check_config(config)?;
+    let refit_split;
+    let split = match config.refit {
+        Some(_) => {
+            refit_split = split.refit();
+            &refit_split
+        }
+        None => split,
+    };
     let users: Vec<usize> = (0..split.train.len())
         .filter(|&u| split.train[u].len() >= 2)
         .collect();
@@ -352,7 +375,22 @@ fn finish(
     if state.transitions.is_some() {
         return Ok(());
     }
-    let choice = add_transitions(split, &files.model, config.seed, config.validation_users)?;
+    let choice = match config.refit {
+        // `split` is the refit's own: the transitions are counted on the items it trained on.
+        Some(refit) => {
+            let markov = Markov::fit(&split.train, split.num_items)?;
+            let how = format!(
+                "at weight {} (given to the refit)",
+                refit.transitions_weight
+            );
+            store_transitions(&files.model, &markov, refit.transitions_weight, &how)?;
+            TransitionChoice {
+                weight: refit.transitions_weight,
+                trials: Vec::new(),
+            }
+        }
+        None => add_transitions(split, &files.model, config.seed, config.validation_users)?,
+    };
     state.transitions = Some(choice);
     write_state(&files.state, state)
 }
@@ -401,7 +439,22 @@ pub fn add_transitions(
         .fold((0.0, f64::NEG_INFINITY), |best, trial| {
             if trial.1 > best.1 { trial } else { best }
         });
+    let how = format!(
+        "at weight {weight} (chosen among {TRANSITION_WEIGHTS:?} on validation full-ranking \
+         NDCG@10: {ndcg:.4})"
+    );
+    store_transitions(path, &markov, weight, &how)?;
+    Ok(TransitionChoice { weight, trials })
+}
 
+/// Rewrites the model at `path` with `markov`'s transitions at `weight` (none at 0), replacing
+/// any it held, and a card that says so, `how` telling how the weight was chosen.
+fn store_transitions(
+    path: &Path,
+    markov: &Markov,
+    weight: f32,
+    how: &str,
+) -> Result<(), RecommendError> {
     let (mut card, found) = kansei_nn::check_model(path)?;
     let mut tensors = kansei_nn::load(path, &found, &Device::Cpu)?.tensors;
     // A file finished before (and trained no further) holds the transitions already: replace
@@ -419,16 +472,15 @@ pub fn add_transitions(
         );
         card.version = format!("{}{TRANSITIONS_VERSION_SUFFIX}", card.version);
         card.training.description.push_str(&format!(
-            "{TRANSITIONS_NOTE} from the last play added to the scores \
-             at weight {weight} (chosen among {TRANSITION_WEIGHTS:?} on validation full-ranking \
-             NDCG@10: {ndcg:.4}); the parameter count includes them"
+            "{TRANSITIONS_NOTE} from the last play added to the scores {how}; the parameter \
+             count includes them"
         ));
     }
     if weight > 0.0 || had_transitions {
         card.weights_checksum = None;
         kansei_nn::save(path, &card, &tensors)?;
     }
-    Ok(TransitionChoice { weight, trials })
+    Ok(())
 }
 
 /// Takes out of `card` what [`add_transitions`] wrote about transitions: the version's suffix
@@ -486,13 +538,18 @@ struct EpochEnd<'a> {
 /// Validates, saves the model if it improved, decides whether to stop, and records the state.
 fn end_epoch(end: EpochEnd<'_>, state: &mut TrainState) -> Result<EpochReport, RecommendError> {
     let model = SequentialModel::from_net(end.net.clone())?;
-    let (valid_hr, valid_ndcg) = validation_metrics(
-        &model,
-        end.split,
-        end.config.validation_users,
-        end.config.seed,
-    )?;
-    let improved = state.best.is_none_or(|(_, best)| valid_ndcg > best);
+    // A refit has nothing to validate on: every epoch is the best so far, the last is kept.
+    let (valid_hr, valid_ndcg) = match end.config.refit {
+        Some(_) => (f64::NAN, f64::NAN),
+        None => validation_metrics(
+            &model,
+            end.split,
+            end.config.validation_users,
+            end.config.seed,
+        )?,
+    };
+    let improved =
+        end.config.refit.is_some() || state.best.is_none_or(|(_, best)| valid_ndcg > best);
     if improved {
         state.best = Some((end.epoch, valid_ndcg));
         let card = model_card(
@@ -517,7 +574,7 @@ fn end_epoch(end: EpochEnd<'_>, state: &mut TrainState) -> Result<EpochReport, R
     state.wall_time_s = end.wall_time_s;
     state.history.push(report.clone());
     let since_best = state.best.map_or(0, |(best, _)| end.epoch - best);
-    state.stopped_early = since_best >= end.config.patience;
+    state.stopped_early = end.config.refit.is_none() && since_best >= end.config.patience;
     write_state(&end.files.state, state)?;
     Ok(report)
 }
@@ -551,6 +608,12 @@ fn check_config(config: &TrainConfig) -> Result<(), RecommendError> {
         (
             config.validation_users == 0,
             "validation_users must be at least 1",
+        ),
+        (
+            config.refit.is_some_and(|r| {
+                !(r.transitions_weight.is_finite() && r.transitions_weight >= 0.0)
+            }),
+            "a refit's transitions weight must be a number of at least 0",
         ),
     ];
     match problems.iter().find(|(bad, _)| *bad) {
