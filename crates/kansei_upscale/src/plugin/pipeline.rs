@@ -278,9 +278,10 @@ pub fn init_kansei_upscale_pipelines(
 /// the new frame to blend in: with the hand-written rule alone (`Rule`, the default), or with
 /// the shipped network correcting the rule (`Learned`;
 /// `assets/models/kansei-temporal-blend.model.ron` is its card). The network is sharper and
-/// less stable: on the quality harness at `Performance` it gains about 2.4 dB of PSNR against
-/// the supersampled ground truth and flickers more, and it leaves longer trails behind moving
-/// objects (the README has the figures); it also costs 0.6 ms more per frame at 4K on a
+/// less stable: on the quality harness at `Performance` it gains about 1.1 dB of PSNR against
+/// the supersampled ground truth, flickers twice as much (more than Bevy's TAA at native
+/// resolution) and leaves slightly longer trails behind moving objects (the README has the
+/// figures); it also costs 0.6 ms more per frame at 4K on a
 /// PS5-class GPU (`kansei_upscale::temporal::cost`). Insert it before adding
 /// [`KanseiUpscalePlugin`]; it is read once, when the renderer starts.
 ///
