@@ -428,3 +428,112 @@ fn average_writes_a_model_that_eval_reads() -> TestResult {
     );
     Ok(())
 }
+
+/// `train --refit`, `average --refit` and `eval --refit`: a refit trains on the validation
+/// items too and says so; the baselines can be fit on the same items; what cannot be refit is
+/// refused with one line.
+#[test]
+fn refits_train_average_and_compare_on_the_validation_items_too() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let data = small_data(dir.path())?;
+    let data = data.to_str().ok_or("path")?;
+    let train = |name: &str, extra: &[&str]| -> Result<(Output, PathBuf), std::io::Error> {
+        let out_dir = dir.path().join(name);
+        let mut args = vec![
+            "recommend",
+            "train",
+            "--data",
+            data,
+            "--out",
+            out_dir.to_str().unwrap_or_default(),
+            "--max-epochs",
+            "1",
+            "--width",
+            "8",
+        ];
+        args.extend_from_slice(extra);
+        Ok((
+            kansei(&args)?,
+            out_dir.join("kansei-recommend-sequential.safetensors"),
+        ))
+    };
+    // A refit needs the transitions' weight validation chose; clap refuses it without one.
+    let (out, _) = train("no-weight", &["--refit"])?;
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--transitions-weight"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (out, first) = train("refit-a", &["--refit", "--transitions-weight", "1"])?;
+    let stdout = succeeds(&out);
+    assert!(stdout.contains("refit: kept epoch 1 of 1"), "{stdout}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no validation (refit)"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = first.to_str().ok_or("path")?;
+    let (out, second) = train(
+        "refit-b",
+        &[
+            "--init",
+            first,
+            "--seed",
+            "2",
+            "--refit",
+            "--transitions-weight",
+            "1",
+        ],
+    )?;
+    succeeds(&out);
+    let average = dir.path().join("refit-average.safetensors");
+    let out = kansei(&[
+        "recommend",
+        "average",
+        "--data",
+        data,
+        "--models",
+        first,
+        second.to_str().ok_or("path")?,
+        "--refit",
+        "--transitions-weight",
+        "1",
+        "--out",
+        average.to_str().ok_or("path")?,
+    ])?;
+    let stdout = succeeds(&out);
+    assert!(stdout.contains("(a refit)"), "{stdout}");
+    let card = std::fs::read_to_string(dir.path().join("refit-average.model.ron"))?;
+    assert!(card.contains("given to the refit"), "{card}");
+
+    let eval = |extra: &[&str]| -> std::io::Result<Output> {
+        let mut args = vec!["recommend", "eval", "--data", data];
+        args.extend_from_slice(extra);
+        kansei(&args)
+    };
+    let refit_markov = succeeds(&eval(&["--model", "markov", "--refit"])?);
+    let markov = succeeds(&eval(&["--model", "markov"])?);
+    let scores = |report: &str| -> Vec<String> {
+        report
+            .lines()
+            .filter(|line| line.starts_with("sampled") || line.starts_with("full"))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(scores(&refit_markov).len(), 2, "{refit_markov}");
+    assert_ne!(
+        scores(&refit_markov),
+        scores(&markov),
+        "the refit fits on more plays"
+    );
+    fails_with(
+        &eval(&["--model", average.to_str().ok_or("path")?, "--refit"])?,
+        &["--refit fits `popular` or `markov`"],
+    );
+    fails_with(
+        &eval(&["--model", "popular", "--refit", "--split", "valid"])?,
+        &["--split test"],
+    );
+    Ok(())
+}

@@ -300,6 +300,11 @@ fn a_refit_learns_the_validation_items_and_keeps_its_last_epoch() -> TestResult 
         assert!(recipe.contains(expected), "{expected}: {recipe}");
     }
     assert!(!recipe.contains("early stopping"), "{recipe}");
+    let data_note = &model.card().expect("card").training_data.description;
+    assert!(
+        data_note.contains("the one before it trained on"),
+        "{data_note}"
+    );
 
     // A finished refit resumed does nothing more; its state (NaN validation) reads back.
     let resumed = train(&split, &config, &refit_dir, true, |_| {}, |_, _, _| {})?;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use kansei_recommend::model::sequential::average::{Ingredient, save_average};
-use kansei_recommend::model::sequential::{TrainConfig, add_transitions};
+use kansei_recommend::model::sequential::{TrainConfig, add_refit_transitions, add_transitions};
 use kansei_recommend::{Interactions, LeaveLastOut};
 
 /// Arguments of `kansei recommend average`.
@@ -26,6 +26,14 @@ pub struct AverageArgs {
     /// Seed of the validation users that choose the transitions' weight.
     #[arg(long, default_value_t = TrainConfig::default().seed)]
     pub seed: u64,
+    /// The networks are refits (`train --refit`): count the transitions on the training and
+    /// validation items and store them at `--transitions-weight` instead of choosing the
+    /// weight on validation items the networks trained on.
+    #[arg(long, requires = "transitions_weight")]
+    pub refit: bool,
+    /// With `--refit`: the transitions' weight (0 for none), as a validated average chose it.
+    #[arg(long, requires = "refit")]
+    pub transitions_weight: Option<f32>,
 }
 
 /// Runs `kansei recommend average`; the error is the message to print.
@@ -55,6 +63,16 @@ pub fn run(args: &AverageArgs) -> Result<(), String> {
         std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
     }
     save_average(&ingredients, &args.out).map_err(|e| e.to_string())?;
+    if let Some(weight) = args.transitions_weight {
+        add_refit_transitions(&split, &args.out, weight).map_err(|e| e.to_string())?;
+        println!(
+            "averaged {} networks into {}; transitions of the training and validation items at \
+             weight {weight} (a refit)",
+            ingredients.len(),
+            args.out.display(),
+        );
+        return Ok(());
+    }
     let choice = add_transitions(
         &split,
         &args.out,

@@ -47,10 +47,16 @@ pub fn model_card(
             macs_per_unit: net.macs_per_recommendation(),
         },
         training_data: TrainingData {
-            description: "Sequences of item interactions per user, `user item` lines in \
-                          chronological order; the last two items of each user held out \
-                          (validation, test)"
-                .to_owned(),
+            description: format!(
+                "Sequences of item interactions per user, `user item` lines in chronological \
+                 order; {}",
+                if config.refit.is_some() {
+                    "the last item of each user held out (test), the one before it trained on \
+                     (a refit)"
+                } else {
+                    "the last two items of each user held out (validation, test)"
+                }
+            ),
             provenance: "Given to `kansei recommend train --data FILE`".to_owned(),
             licence: "That of the data file".to_owned(),
         },

@@ -27,7 +27,7 @@ pub use model::{
 pub use net::{NetConfig, PaddedBatch, SequentialNet};
 pub use train::{
     EpochReport, LossKind, Refit, RunFiles, TRANSITION_WEIGHTS, TrainConfig, TrainState,
-    TransitionChoice, add_transitions, train,
+    TransitionChoice, add_refit_transitions, add_transitions, train,
 };
 pub use validate::validation_metrics;
 

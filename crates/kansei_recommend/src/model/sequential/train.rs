@@ -376,19 +376,7 @@ fn finish(
         return Ok(());
     }
     let choice = match config.refit {
-        // `split` is the refit's own: the transitions are counted on the items it trained on.
-        Some(refit) => {
-            let markov = Markov::fit(&split.train, split.num_items)?;
-            let how = format!(
-                "at weight {} (given to the refit)",
-                refit.transitions_weight
-            );
-            store_transitions(&files.model, &markov, refit.transitions_weight, &how)?;
-            TransitionChoice {
-                weight: refit.transitions_weight,
-                trials: Vec::new(),
-            }
-        }
+        Some(refit) => add_refit_transitions(split, &files.model, refit.transitions_weight)?,
         None => add_transitions(split, &files.model, config.seed, config.validation_users)?,
     };
     state.transitions = Some(choice);
@@ -410,15 +398,7 @@ pub fn add_transitions(
     seed: u64,
     validation_users: usize,
 ) -> Result<TransitionChoice, RecommendError> {
-    let network = SequentialModel::load(path)?.without_transitions();
-    if network.num_items() != split.num_items {
-        return Err(RecommendError::Invalid(format!(
-            "{} scores {} items, the data has {}: it was trained on other data",
-            path.display(),
-            network.num_items(),
-            split.num_items
-        )));
-    }
+    let network = check_catalogue(split, path)?;
     let markov = Markov::fit(&split.train, split.num_items)?;
     let eval_config = EvalConfig {
         seed,
@@ -445,6 +425,50 @@ pub fn add_transitions(
     );
     store_transitions(path, &markov, weight, &how)?;
     Ok(TransitionChoice { weight, trials })
+}
+
+/// A refit's transitions ([`TrainConfig::refit`]): counted on the training and validation items
+/// of `split` ([`LeaveLastOut::refit`]; the test items left out) and stored with the model at
+/// `path` at the given `weight` (none at 0), replacing any it held, with a card that says so.
+///
+/// # Errors
+///
+/// [`RecommendError::Invalid`] for a negative or non-finite weight or a model of another
+/// catalogue, [`RecommendError::Model`] for a missing or corrupt file, and I/O errors.
+pub fn add_refit_transitions(
+    split: &LeaveLastOut,
+    path: &Path,
+    weight: f32,
+) -> Result<TransitionChoice, RecommendError> {
+    if !(weight.is_finite() && weight >= 0.0) {
+        return Err(RecommendError::Invalid(format!(
+            "a refit's transitions weight must be a number of at least 0, not {weight}"
+        )));
+    }
+    check_catalogue(split, path)?;
+    let refit = split.refit();
+    let markov = Markov::fit(&refit.train, refit.num_items)?;
+    let how = format!("at weight {weight} (given to the refit)");
+    store_transitions(path, &markov, weight, &how)?;
+    Ok(TransitionChoice {
+        weight,
+        trials: Vec::new(),
+    })
+}
+
+/// The network of the model at `path`, refused if it scores another number of items than
+/// `split` has.
+fn check_catalogue(split: &LeaveLastOut, path: &Path) -> Result<SequentialModel, RecommendError> {
+    let network = SequentialModel::load(path)?.without_transitions();
+    if network.num_items() != split.num_items {
+        return Err(RecommendError::Invalid(format!(
+            "{} scores {} items, the data has {}: it was trained on other data",
+            path.display(),
+            network.num_items(),
+            split.num_items
+        )));
+    }
+    Ok(network)
 }
 
 /// Rewrites the model at `path` with `markov`'s transitions at `weight` (none at 0), replacing
