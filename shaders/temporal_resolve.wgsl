@@ -282,11 +282,15 @@ fn resolve(@builtin(global_invocation_id) id: vec3<u32>) {
         // changing on a static surface changes its colour without motion vectors, and only the
         // clip follows it. The two differ in area: a change of lighting moves the history's
         // local mean (its 4x4) away from this frame's 3x3 mean, missed detail barely does. So
-        // the clip is undone in proportion to how well the two means' lumas agree (relative to
-        // the brighter, plus 0.01 so that near-black areas do not divide by zero).
-        let area_luma = rgb_to_ycocg(history_area).x;
-        let disagreement = abs(area_luma - mean.x)
-            / (STATIC_AGREEMENT * (max(area_luma, mean.x) + 0.01) + AGREEMENT_DEVIATION * deviation.x);
+        // the clip is undone in proportion to how well the two means agree, per YCoCg channel
+        // (a change of colour at the same brightness disagrees too), the largest difference
+        // counting: relative to the brighter luma (plus 0.01 so that near-black areas do not
+        // divide by zero) plus the channel's deviation, which sampling alone moves them by.
+        let area = rgb_to_ycocg(history_area);
+        let area_luma = area.x;
+        let tolerance = STATIC_AGREEMENT * (max(area_luma, mean.x) + 0.01);
+        let scaled = abs(area - mean) / (vec3<f32>(tolerance) + AGREEMENT_DEVIATION * deviation);
+        let disagreement = max(scaled.x, max(scaled.y, scaled.z));
         disagrees = disagreement > DISAGREEMENT_PERSISTS;
         var trust = stillness;
         if disagreed_before {

@@ -28,6 +28,35 @@ fn small_data(dir: &Path) -> Result<PathBuf, std::io::Error> {
     Ok(path)
 }
 
+/// `kansei recommend train` on `data` for one epoch at width 8 into `dir/name`, with `extra`
+/// arguments: the command's output and the path its model gets.
+fn train_tiny(
+    dir: &Path,
+    data: &str,
+    name: &str,
+    extra: &[&str],
+) -> std::io::Result<(Output, PathBuf)> {
+    let out_dir = dir.join(name);
+    let out_arg = out_dir.to_string_lossy().into_owned();
+    let mut args = vec![
+        "recommend",
+        "train",
+        "--data",
+        data,
+        "--out",
+        &out_arg,
+        "--max-epochs",
+        "1",
+        "--width",
+        "8",
+    ];
+    args.extend_from_slice(extra);
+    Ok((
+        kansei(&args)?,
+        out_dir.join("kansei-recommend-sequential.safetensors"),
+    ))
+}
+
 fn fails_with(out: &Output, needles: &[&str]) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "should fail: {stderr}");
@@ -338,22 +367,9 @@ fn average_writes_a_model_that_eval_reads() -> TestResult {
     let data = small_data(dir.path())?;
     let data = data.to_str().ok_or("path")?;
     let run = |name: &str, extra: &[&str]| -> Result<PathBuf, Box<dyn std::error::Error>> {
-        let out_dir = dir.path().join(name);
-        let mut args = vec![
-            "recommend",
-            "train",
-            "--data",
-            data,
-            "--out",
-            out_dir.to_str().ok_or("path")?,
-            "--max-epochs",
-            "1",
-            "--width",
-            "8",
-        ];
-        args.extend_from_slice(extra);
-        succeeds(&kansei(&args)?);
-        Ok(out_dir.join("kansei-recommend-sequential.safetensors"))
+        let (out, model) = train_tiny(dir.path(), data, name, extra)?;
+        succeeds(&out);
+        Ok(model)
     };
     let start = run("start", &[])?;
     let start = start.to_str().ok_or("path")?;
@@ -437,26 +453,7 @@ fn refits_train_average_and_compare_on_the_validation_items_too() -> TestResult 
     let dir = tempfile::tempdir()?;
     let data = small_data(dir.path())?;
     let data = data.to_str().ok_or("path")?;
-    let train = |name: &str, extra: &[&str]| -> Result<(Output, PathBuf), std::io::Error> {
-        let out_dir = dir.path().join(name);
-        let mut args = vec![
-            "recommend",
-            "train",
-            "--data",
-            data,
-            "--out",
-            out_dir.to_str().unwrap_or_default(),
-            "--max-epochs",
-            "1",
-            "--width",
-            "8",
-        ];
-        args.extend_from_slice(extra);
-        Ok((
-            kansei(&args)?,
-            out_dir.join("kansei-recommend-sequential.safetensors"),
-        ))
-    };
+    let train = |name: &str, extra: &[&str]| train_tiny(dir.path(), data, name, extra);
     // A refit needs the transitions' weight validation chose; clap refuses it without one.
     let (out, _) = train("no-weight", &["--refit"])?;
     assert!(!out.status.success());

@@ -890,3 +890,74 @@ fn moving_shadow_on_a_static_wall_leaves_no_trail() -> TestResult {
     assert!(settled.abs() < 0.002, "settled error {settled}");
     Ok(())
 }
+
+/// A light changing colour, not brightness, over a static high-contrast wall (no motion
+/// vectors): the static agreement test must see the change in the chroma channels too, or the
+/// history keeps the old tint unclipped and a converged static pixel, averaging hundreds of
+/// frames, keeps it for seconds. 2x, a checkerboard of two-pixel checks lit green for 40
+/// frames, then magenta of the same luma for 24: the output's mean green excess
+/// `g - (r + b) / 2` must have gone more than half the way from the green light's to the
+/// magenta one's. Run on the CPU reference.
+#[test]
+fn a_change_of_light_colour_on_a_static_wall_is_followed() -> TestResult {
+    let (render, display) = ([32, 16], [64, 32]);
+    // Same luma (0.25 r + 0.5 g + 0.25 b) for both lights: 0.8.
+    let green = [0.6, 1.0, 0.6];
+    let magenta = [1.0, 0.6, 1.0];
+    let wall = |x: f32, y: f32, light: [f32; 3]| {
+        let check = if ((x / 2.0).floor() + (y / 2.0).floor()) as i32 % 2 == 0 {
+            0.9
+        } else {
+            0.2
+        };
+        [check * light[0], check * light[1], check * light[2], 1.0]
+    };
+    let depth = filled(render, [0.5, 0.0, 0.0, 0.0])?;
+    let motion = filled(render, [0.0; 4])?;
+    let mut history = kansei_upscale::temporal::TemporalHistoryCpu::new(display)?;
+    let frames = 64;
+    let light = |t: u32| if t < 40 { green } else { magenta };
+    let mut last = None;
+    for t in 0..frames {
+        let j = jitter(t);
+        let color = ImageF32::from_fn(render[0], render[1], |x, y| {
+            wall(
+                (x as f32 + 0.5 + j[0]) * 2.0,
+                (y as f32 + 0.5 + j[1]) * 2.0,
+                light(t),
+            )
+        })?;
+        let mut params = TemporalParams::new(render, display, j);
+        params.reset = t == 0;
+        let frame = TemporalFrame {
+            color: &color,
+            depth: &depth,
+            motion: &motion,
+        };
+        let (output, next) = resolve_cpu(&frame, &history, &params)?;
+        history = next;
+        last = Some(output);
+    }
+    let output = last.ok_or("no frames")?;
+    let green_excess = |p: [f32; 4]| f64::from(p[1] - 0.5 * (p[0] + p[2]));
+    let (mut got, mut want, mut was, mut count) = (0.0, 0.0, 0.0, 0.0);
+    for y in 2..display[1] - 2 {
+        for x in 2..display[0] - 2 {
+            got += green_excess(output.get(x, y).unwrap_or_default());
+            want += green_excess(wall(x as f32 + 0.5, y as f32 + 0.5, magenta));
+            was += green_excess(wall(x as f32 + 0.5, y as f32 + 0.5, green));
+            count += 1.0;
+        }
+    }
+    let (got, want, was) = (got / count, want / count, was / count);
+    println!("light colour change: green excess {got:+.4}, truth {want:+.4}");
+    // Measured: -0.021 against -0.220 (the green light's +0.220): 55% of the way; the clip
+    // brings the history to the edge of this frame's box, wide on a high-contrast surface, and
+    // the rest follows at the static pixels' long average (a limitation: `STATIC_CONFIDENCE_GAIN`).
+    // With the agreement test on luma alone, +0.202: the green stayed.
+    assert!(
+        got < 0.5 * (was + want),
+        "green excess {got}: not half the way from {was} to {want}"
+    );
+    Ok(())
+}

@@ -55,7 +55,7 @@ use super::UpscaleMode;
 ///   Halton(2, 3) sequence of `ceil(8 * ratio^2)` phases, and each display pixel blends this
 ///   frame's samples into a history reprojected with the motion vectors, rejected where the
 ///   depth says it was disoccluded and clamped to this frame's neighbourhood (on static pixels
-///   only as far as the history's local brightness disagrees with this frame's, so sub-pixel
+///   only as far as the history's local brightness or colour disagrees with this frame's, so sub-pixel
 ///   wires and fine textures that only some jitter phases sample are kept). A small network
 ///   trained on the quality harness's frames can correct how much history each pixel keeps
 ///   (the learned blend, [`KanseiTemporalBlend`](super::KanseiTemporalBlend), off by default:

@@ -407,27 +407,31 @@ impl Resolver<'_> {
         }
         let history_ycocg = rgb_to_ycocg([history[0], history[1], history[2]]);
         let mut clipped = [0.0_f32; 3];
-        let mut deviation_luma = 0.0;
+        let mut deviation = [0.0_f32; 3];
         for c in 0..3 {
-            let deviation = (moment2[c] / count - mean[c] * mean[c]).max(0.0).sqrt();
-            let low = (mean[c] - p.clip_gamma * deviation).max(lowest[c]);
-            let high = (mean[c] + p.clip_gamma * deviation).min(highest[c]);
+            deviation[c] = (moment2[c] / count - mean[c] * mean[c]).max(0.0).sqrt();
+            let low = (mean[c] - p.clip_gamma * deviation[c]).max(lowest[c]);
+            let high = (mean[c] + p.clip_gamma * deviation[c]).min(highest[c]);
             // WGSL `clamp(e, low, high)` is `min(max(e, low), high)`.
             clipped[c] = history_ycocg[c].max(low).min(high);
-            if c == 0 {
-                deviation_luma = deviation;
-            }
         }
+        let deviation_luma = deviation[0];
         let confidence = history[3];
         let mut alpha = 1.0;
         let mut incoming = current;
         let mut disagrees = false;
         if confidence > 0.0 {
-            let area_luma = rgb_to_ycocg(history_area)[0];
+            let area = rgb_to_ycocg(history_area);
+            let area_luma = area[0];
             let relative_difference = (area_luma - mean[0]).abs() / (area_luma.max(mean[0]) + 0.01);
-            let disagreement = (area_luma - mean[0]).abs()
-                / (STATIC_AGREEMENT * (area_luma.max(mean[0]) + 0.01)
-                    + AGREEMENT_DEVIATION * deviation_luma);
+            // Per YCoCg channel, each against the brightness and its own deviation; the largest
+            // counts, so a change of colour at the same brightness disagrees too.
+            let tolerance = STATIC_AGREEMENT * (area_luma.max(mean[0]) + 0.01);
+            let disagreement = (0..3)
+                .map(|c| {
+                    (area[c] - mean[c]).abs() / (tolerance + AGREEMENT_DEVIATION * deviation[c])
+                })
+                .fold(0.0_f32, f32::max);
             disagrees = disagreement > DISAGREEMENT_PERSISTS;
             let rule_trust = if disagreed_before {
                 stillness * (1.0 - disagreement).clamp(0.0, 1.0)

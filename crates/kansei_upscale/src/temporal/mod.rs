@@ -72,11 +72,11 @@
 //!    frames at 2x (flicker 4.6 levels; with it 0.48).
 //! 5. **Rectification.** The history is clamped, in `YCoCg`, into the 3x3's box
 //!    `mean ± clip_gamma * deviation`, intersected with its min/max box. On a static pixel
-//!    the clamp is then partly undone, by `trust = stillness * clamp(1 - |a - m| /
-//!    (STATIC_AGREEMENT * (max(a, m) + 0.01) + AGREEMENT_DEVIATION * d), 0, 1)`
-//!    ([`STATIC_AGREEMENT`], [`AGREEMENT_DEVIATION`]), where `a` is the luma of the history's
-//!    local mean (the plain mean of the 4x4 texels of step 3), `m` that of the 3x3's mean and
-//!    `d` the 3x3's luma deviation: the history keeps detail that only some jitter phases sample (a
+//!    the clamp is then partly undone, by `trust = stillness * clamp(1 - max_c |a_c - m_c| /
+//!    (STATIC_AGREEMENT * (max(a_Y, m_Y) + 0.01) + AGREEMENT_DEVIATION * d_c), 0, 1)`
+//!    ([`STATIC_AGREEMENT`], [`AGREEMENT_DEVIATION`]) over the three `YCoCg` channels `c`,
+//!    where `a` is the history's local mean (the plain mean of the 4x4 texels of step 3), `m`
+//!    the 3x3's mean and `d_c` the 3x3's deviation: the history keeps detail that only some jitter phases sample (a
 //!    sub-pixel wire, a fine texture), which the clamp erased in every frame that missed it,
 //!    while a change of lighting on a static surface, which has no motion vectors, moves the
 //!    local mean and is still clamped. Keeping static history wholly unclamped held sub-pixel
@@ -87,7 +87,10 @@
 //!    `STATIC_AGREEMENT = 1`), and the bench scenes gain 1.5 to 2 dB where the camera is
 //!    still. The limit: a lighting change smaller than about `STATIC_AGREEMENT / 2` of the
 //!    local luma is followed at the accumulation's pace, which the 8-bit history can stall a
-//!    few steps short. The deviation term tolerates what sampling alone makes the two means
+//!    few steps short. The chroma channels count since session 14: a light changing colour at
+//!    the same brightness went unclipped before (`tests/temporal_resolve.rs`: a green tint
+//!    kept whole; now it goes more than half way in 24 frames, the rest at the accumulation's
+//!    pace). The deviation term tolerates what sampling alone makes the two means
 //!    differ by on a high-contrast texture (on a flat surface `d` is near 0 and the test as
 //!    strict as without it): +3 dB and 16% less flicker replaying the bench scenes, shadow
 //!    trail 0.0093. And the clamp waits one frame: it applies only where the scaled

@@ -35,7 +35,8 @@ pub const CONFIDENCE_MAX: f32 = 31.75;
 /// of lighting, the clip follows (the shadow trail of `tests/temporal_resolve.rs` 0.0102).
 pub const STATIC_CONFIDENCE_GAIN: f32 = 15.0;
 /// How far a static pixel keeps its history unclipped (`STATIC_AGREEMENT` in the shader): by
-/// `trust = stillness * clamp(1 - |a - m| / (STATIC_AGREEMENT * (max(a, m) + 0.01)), 0, 1)`,
+/// `trust = stillness * clamp(1 - |a - m| / (STATIC_AGREEMENT * (max(a, m) + 0.01)), 0, 1)`
+/// (the luma's term; the full test, per `YCoCg` channel, is at [`AGREEMENT_DEVIATION`]),
 /// with `a` the luma of the history's local mean (the plain mean of the 4x4 texels its
 /// Catmull-Rom sample reads) and `m` the luma of this frame's 3x3 mean, the clipped history is
 /// moved back towards the unclipped one. Missed sub-pixel detail (a wire, a fine texture
@@ -43,9 +44,9 @@ pub const STATIC_CONFIDENCE_GAIN: f32 = 15.0;
 /// change of lighting on a static surface moves it and is clipped as before.
 pub const STATIC_AGREEMENT: f32 = 0.5;
 /// How much of this frame's local contrast the static agreement test tolerates
-/// (`AGREEMENT_DEVIATION` in the shader): the disagreement is
-/// `|a - m| / (STATIC_AGREEMENT * (max(a, m) + 0.01) + AGREEMENT_DEVIATION * d)`, with `d` the
-/// luma deviation of this frame's 3x3 (the one its clip box uses). On a high-contrast texture
+/// (`AGREEMENT_DEVIATION` in the shader): the disagreement is, over the three `YCoCg` channels
+/// `c`, `max_c |a_c - m_c| / (STATIC_AGREEMENT * (max(a_Y, m_Y) + 0.01) + AGREEMENT_DEVIATION *
+/// d_c)`, with `d_c` the channel's deviation over this frame's 3x3 (the one its clip box uses). On a high-contrast texture
 /// the two means differ by sampling alone, by up to about the deviation: the 3x3's nine jittered
 /// samples and the history's 4x4 see different parts of it. On a flat surface `d` is near 0 and
 /// the test is as strict as without it, so a change of lighting there is still clipped.
