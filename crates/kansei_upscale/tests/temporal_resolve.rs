@@ -795,6 +795,42 @@ fn jitter_sign_matters() -> TestResult {
     Ok(())
 }
 
+/// Resolves `frames` frames of a static wall (no motion, constant depth) whose colour at display
+/// position `(x, y)` in frame `t` is `wall(x, y, t)`, on the CPU at 2x from `render`, the first
+/// frame resetting the history, and returns the last output.
+fn resolve_static_wall(
+    render: [u32; 2],
+    frames: u32,
+    wall: impl Fn(f32, f32, u32) -> [f32; 4],
+) -> Result<ImageF32, Box<dyn std::error::Error>> {
+    let display = [2 * render[0], 2 * render[1]];
+    let depth = filled(render, [0.5, 0.0, 0.0, 0.0])?;
+    let motion = filled(render, [0.0; 4])?;
+    let mut history = kansei_upscale::temporal::TemporalHistoryCpu::new(display)?;
+    let mut last = None;
+    for t in 0..frames {
+        let j = jitter(t);
+        let color = ImageF32::from_fn(render[0], render[1], |x, y| {
+            wall(
+                (x as f32 + 0.5 + j[0]) * 2.0,
+                (y as f32 + 0.5 + j[1]) * 2.0,
+                t,
+            )
+        })?;
+        let mut params = TemporalParams::new(render, display, j);
+        params.reset = t == 0;
+        let frame = TemporalFrame {
+            color: &color,
+            depth: &depth,
+            motion: &motion,
+        };
+        let (output, next) = resolve_cpu(&frame, &history, &params)?;
+        history = next;
+        last = Some(output);
+    }
+    Ok(last.ok_or("no frames")?)
+}
+
 /// A shadow edge sweeping over a static textured wall (no motion vectors: the wall does not
 /// move, its lighting does) must not leave a bright trail: the static-pixel rule that keeps
 /// unclipped history where this frame's samples missed detail (`STATIC_AGREEMENT`) must let the
@@ -820,32 +856,8 @@ fn moving_shadow_on_a_static_wall_leaves_no_trail() -> TestResult {
             1.0,
         ]
     };
-    let depth = filled(render, [0.5, 0.0, 0.0, 0.0])?;
-    let motion = filled(render, [0.0; 4])?;
-    let mut history = kansei_upscale::temporal::TemporalHistoryCpu::new(display)?;
     let frames = 48;
-    let mut last = None;
-    for t in 0..frames {
-        let j = jitter(t);
-        let color = ImageF32::from_fn(render[0], render[1], |x, y| {
-            wall(
-                (x as f32 + 0.5 + j[0]) * 2.0,
-                (y as f32 + 0.5 + j[1]) * 2.0,
-                t,
-            )
-        })?;
-        let mut params = TemporalParams::new(render, display, j);
-        params.reset = t == 0;
-        let frame = TemporalFrame {
-            color: &color,
-            depth: &depth,
-            motion: &motion,
-        };
-        let (output, next) = resolve_cpu(&frame, &history, &params)?;
-        history = next;
-        last = Some(output);
-    }
-    let output = last.ok_or("no frames")?;
+    let output = resolve_static_wall(render, frames, wall)?;
     let t = frames - 1;
     let truth = ImageF32::from_fn(display[0], display[1], |x, y| {
         let mut sum = [0.0; 4];
@@ -912,33 +924,8 @@ fn a_change_of_light_colour_on_a_static_wall_is_followed() -> TestResult {
         };
         [check * light[0], check * light[1], check * light[2], 1.0]
     };
-    let depth = filled(render, [0.5, 0.0, 0.0, 0.0])?;
-    let motion = filled(render, [0.0; 4])?;
-    let mut history = kansei_upscale::temporal::TemporalHistoryCpu::new(display)?;
-    let frames = 64;
     let light = |t: u32| if t < 40 { green } else { magenta };
-    let mut last = None;
-    for t in 0..frames {
-        let j = jitter(t);
-        let color = ImageF32::from_fn(render[0], render[1], |x, y| {
-            wall(
-                (x as f32 + 0.5 + j[0]) * 2.0,
-                (y as f32 + 0.5 + j[1]) * 2.0,
-                light(t),
-            )
-        })?;
-        let mut params = TemporalParams::new(render, display, j);
-        params.reset = t == 0;
-        let frame = TemporalFrame {
-            color: &color,
-            depth: &depth,
-            motion: &motion,
-        };
-        let (output, next) = resolve_cpu(&frame, &history, &params)?;
-        history = next;
-        last = Some(output);
-    }
-    let output = last.ok_or("no frames")?;
+    let output = resolve_static_wall(render, 64, |x, y, t| wall(x, y, light(t)))?;
     let green_excess = |p: [f32; 4]| f64::from(p[1] - 0.5 * (p[0] + p[2]));
     let (mut got, mut want, mut was, mut count) = (0.0, 0.0, 0.0, 0.0);
     for y in 2..display[1] - 2 {

@@ -160,15 +160,17 @@ fn eval(
         return Err(format!("{}: no interactions", data_path.display()));
     }
     let split = LeaveLastOut::new(&data);
+    let refit_split;
     let fit_on = if refit {
-        split.refit().train
+        refit_split = split.refit();
+        &refit_split.train
     } else {
-        split.train.clone()
+        &split.train
     };
     let model: Box<dyn Recommender> = match source {
-        ModelSource::Popular => Box::new(Popular::fit(&fit_on, split.num_items)),
+        ModelSource::Popular => Box::new(Popular::fit(fit_on, split.num_items)),
         ModelSource::Markov => {
-            Box::new(Markov::fit(&fit_on, split.num_items).map_err(|e| e.to_string())?)
+            Box::new(Markov::fit(fit_on, split.num_items).map_err(|e| e.to_string())?)
         }
         ModelSource::File(path) => {
             let mut model =

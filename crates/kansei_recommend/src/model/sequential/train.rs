@@ -440,7 +440,7 @@ pub fn add_refit_transitions(
     path: &Path,
     weight: f32,
 ) -> Result<TransitionChoice, RecommendError> {
-    if !(weight.is_finite() && weight >= 0.0) {
+    if !is_transitions_weight(weight) {
         return Err(RecommendError::Invalid(format!(
             "a refit's transitions weight must be a number of at least 0, not {weight}"
         )));
@@ -454,6 +454,11 @@ pub fn add_refit_transitions(
         weight,
         trials: Vec::new(),
     })
+}
+
+/// Whether `weight` can weigh stored transitions: a number, at least 0 (0 stores none).
+fn is_transitions_weight(weight: f32) -> bool {
+    weight.is_finite() && weight >= 0.0
 }
 
 /// The network of the model at `path`, refused if it scores another number of items than
@@ -634,9 +639,9 @@ fn check_config(config: &TrainConfig) -> Result<(), RecommendError> {
             "validation_users must be at least 1",
         ),
         (
-            config.refit.is_some_and(|r| {
-                !(r.transitions_weight.is_finite() && r.transitions_weight >= 0.0)
-            }),
+            config
+                .refit
+                .is_some_and(|r| !is_transitions_weight(r.transitions_weight)),
             "a refit's transitions weight must be a number of at least 0",
         ),
     ];
